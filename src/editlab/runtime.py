@@ -1,0 +1,82 @@
+"""Process-level setup shared by workflow scripts and the CLI: logging, seeding, threads, device."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from editlab.errors import EditlabError
+
+log = logging.getLogger("editlab")
+
+
+def seed_everything(seed: int, deterministic: bool = True) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def resolve_device(requested: str = "auto") -> str:
+    """'cuda' only when asked for (or auto) and a device is visible; otherwise 'cpu'."""
+    import torch
+
+    if requested == "cpu":
+        return "cpu"
+    if torch.cuda.is_available():
+        return "cuda"
+    if requested == "cuda":
+        raise EditlabError("config device=cuda but no CUDA device is visible to this job")
+    return "cpu"
+
+
+def configure_torch(config: Mapping[str, Any], threads: int | None = None) -> str:
+    import torch
+
+    n = threads or int(config.get("threads", 1))
+    torch.set_num_threads(max(1, n))
+    seed_everything(int(config["seed"]), bool(config.get("deterministic", True)))
+    return resolve_device(str(config.get("device", "auto")))
+
+
+@contextlib.contextmanager
+def script_logging(log_path: str | os.PathLike[str] | None) -> Iterator[None]:
+    """Send logging (and stray prints) of a workflow script to its rule's log file.
+
+    A user-facing EditlabError is written as one line to the log and to the real stderr, and the
+    process exits 1 without a traceback from deep inside the library.
+    """
+    real_stderr = sys.stderr
+    handlers: list[logging.Handler] = [logging.StreamHandler(real_stderr)]
+    fh = None
+    if log_path:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        fh = open(log_path, "w", encoding="utf-8", buffering=1)
+        handlers = [logging.StreamHandler(fh)]
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
+                        handlers=handlers, force=True)
+    try:
+        with contextlib.ExitStack() as stack:
+            if fh is not None:
+                stack.enter_context(contextlib.redirect_stdout(fh))
+                stack.enter_context(contextlib.redirect_stderr(fh))
+            try:
+                yield
+            except EditlabError as exc:
+                log.error("%s", exc)
+                print(f"editlab: error: {exc}", file=real_stderr)
+                raise SystemExit(1) from None
+    finally:
+        if fh is not None:
+            fh.close()

@@ -1,0 +1,27 @@
+# Stage 3: the base models to be edited (DESIGN §5): FEVER fact checker, zsRE seq2seq QA.
+
+
+rule base_model:
+    output:
+        model=directory(f"{RESULTS}/base/{{task}}/model"),
+        metrics=f"{RESULTS}/base/{{task}}/metrics.json",
+    input:
+        unpack(lambda wc: data_files(wc.task)),
+        unpack(lambda wc: split_files(wc.task)),
+        code=library("models/build.py", "models/train.py", "tasks/__init__.py", "tasks/fever.py",
+                     "tasks/zsre.py", "models/tokenizer.py"),
+    params:
+        base=lambda wc: config["base"][wc.task],
+    log:
+        f"{LOGS}/base/{{task}}.log",
+    benchmark:
+        f"{BENCH}/base/{{task}}.tsv"
+    wildcard_constraints:
+        task="fever|zsre",
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=240,
+    script:
+        "../scripts/train_base.py"
