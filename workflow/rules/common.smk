@@ -49,4 +49,73 @@ def all_targets():
     targets = base_targets()
     for task in TASKS:
         targets += fold_files(task)
+    targets += nmt_targets()
     return targets
+
+
+# --- NMT rank-one editing (DESIGN §8) ---
+from editlab.nmt.hparams import model_tag as nmt_model_tag
+
+NMT = f"{RESULTS}/nmt"
+NMT_TASK_FILES = ["requests", "generalization", "specificity"]
+NMT_TASK_RE = "hallucination|memorised|copy|mistranslation"
+
+
+def nmt_candidate_files():
+    """Task files as written by the data rule, before the behaviour probe."""
+    return {
+        f"{task}_{kind}": f"{NMT}/data/candidates/{task}/{kind}.jsonl"
+        for task in config["nmt"]["tasks"]
+        for kind in NMT_TASK_FILES
+    }
+
+
+def nmt_task_files(task):
+    """Task files after the probe: only requests that really show the behaviour, with negatives."""
+    return {kind: f"{NMT}/tasks/{task}/{kind}.jsonl" for kind in NMT_TASK_FILES}
+
+
+def nmt_model_inputs(wildcards):
+    if config["nmt"]["source"] == "toy":
+        return {k: f"{NMT}/data/{f}" for k, f in
+                (("train", "train.jsonl"), ("test", "test.jsonl"), ("lexicon", "lexicon.json"))}
+    return {}
+
+
+def nmt_stats_file(task):
+    locus = config["nmt"]["locus"][task]
+    return f"{NMT}/stats/{nmt_model_tag(config['nmt'])}/{locus['side']}_layer{locus['layer']}.safetensors"
+
+
+def nmt_edit_inputs(wildcards):
+    inputs = {
+        **nmt_task_files(wildcards.task),
+        "model": f"{NMT}/model",
+        "test": f"{NMT}/data/test.jsonl",
+        "corpus": f"{NMT}/data/train.jsonl",
+    }
+    if wildcards.method in ("rome", "r-rome"):
+        inputs["stats"] = nmt_stats_file(wildcards.task)
+    return inputs
+
+
+def nmt_summary_files():
+    return [
+        f"{NMT}/{task}/{method}/{kind}.json"
+        for task in config["nmt"]["tasks"]
+        for method in config["nmt"]["methods"]
+        for kind in ("summary", "sequential")
+    ]
+
+
+def nmt_targets():
+    if "nmt" not in config:
+        return []
+    return [
+        f"{RESULTS}/tables/nmt.csv",
+        f"{FIGURES}/nmt_table.md",
+        f"{FIGURES}/nmt_table.tex",
+        f"{FIGURES}/nmt_metrics.pdf",
+        f"{FIGURES}/nmt_metrics.png",
+        f"{NMT}/model_metrics.json",
+    ] + [f"{NMT}/tasks/{task}/presence.json" for task in config["nmt"]["tasks"]]

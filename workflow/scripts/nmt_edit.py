@@ -1,0 +1,14 @@
+"""Run one editing method on one NMT task (single edits and the sequential stream)."""
+
+import os
+
+from editlab.nmt.pipeline import run_method
+from editlab.runtime import configure_torch, script_logging
+
+with script_logging(snakemake.log[0]):
+    device = configure_torch(snakemake.config, snakemake.threads)
+    inp = snakemake.input
+    stats_dir = os.path.dirname(inp.stats) if "stats" in inp.keys() else ""
+    run_method(snakemake.params.nmt, snakemake.params.seed, snakemake.wildcards.task, snakemake.wildcards.method,
+               inp.model, {k: inp[k] for k in ("requests", "generalization", "specificity")}, inp.test, inp.corpus,
+               stats_dir, snakemake.output.summary, snakemake.output.sequential, snakemake.output.edits, device)

@@ -1,0 +1,8 @@
+"""Tasks x methods x metrics table of the NMT edits (CSV, Markdown, LaTeX)."""
+
+from editlab.nmt.report import aggregate
+from editlab.runtime import script_logging
+
+with script_logging(snakemake.log[0]):
+    out = snakemake.output
+    aggregate(list(snakemake.input.summaries), out.csv, out.markdown, out.latex, snakemake.config["name"])
