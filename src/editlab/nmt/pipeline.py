@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 
+from editlab.errors import ConfigError
 from editlab.io import atomic_dir, read_json, write_json, write_jsonl
 from editlab.nmt import toy_language as toy
 from editlab.nmt.edit_inputs import build_edit_ids
@@ -24,7 +24,7 @@ from editlab.nmt.tasks import EditRequest, read_parallel, read_task, write_task
 from editlab.nmt.tokenizer import WordTokenizer, pair_ids
 from editlab.nmt.toy_data import write_toy
 from editlab.rome.batches import Seq2SeqIds
-from editlab.rome.editor import apply_rome
+from editlab.rome.editor import EditResult, apply_rome
 from editlab.rome.locate import locate_ffn_output
 from editlab.rome.stats import load_second_moment, save_second_moment, second_moment
 
@@ -102,20 +102,17 @@ def run_method(nmt: Mapping[str, Any], seed: int, task: str, method: str, model_
         # Random-prefix contexts draw their words from the statistics corpus' source side.
         words = sorted({w for s, _ in read_parallel(corpus) for w in s.split()})
 
-        def apply(m: torch.nn.Module, request: EditRequest):  # type: ignore[no-untyped-def]
+        def apply(m: torch.nn.Module, request: EditRequest) -> EditResult:
             ids = build_edit_ids(m, tok, request, hp, words, seed, device)
             return apply_rome(m, ids, hp, stats, tok.specials, device)
     elif method == "ft":
         fhp = ft_hparams(nmt, task)
 
-        def apply(m: torch.nn.Module, request: EditRequest):  # type: ignore[no-untyped-def]
+        def apply(m: torch.nn.Module, request: EditRequest) -> EditResult:
             return apply_finetune(m, Seq2SeqIds(tok.encode_source(request.source), tok.encode_target(request.target)),
                                   fhp, tok.specials, device)
     else:
-        from editlab.errors import ConfigError
-
         raise ConfigError(f"config key 'nmt.methods': unknown method {method!r} (rome, r-rome, ft)")
-    random.seed(seed)
     single, seq, rows = run_task(model, tok, data, test_pairs, apply, method, device, nmt["eval"]["max_new_tokens"])
     write_jsonl(edits, rows)
     write_json(sequential, seq)
