@@ -8,10 +8,11 @@ rule base_model:
     input:
         unpack(lambda wc: data_files(wc.task)),
         unpack(lambda wc: split_files(wc.task)),
-        code=library("models/build.py", "models/train.py", "tasks/__init__.py", "tasks/fever.py",
+        code=library("models/build.py", "models/train.py", "models/pipeline.py", "tasks/__init__.py", "tasks/fever.py",
                      "tasks/zsre.py", "models/tokenizer.py"),
     params:
         base=lambda wc: config["base"][wc.task],
+        seed=config["seed"],
     log:
         f"{LOGS}/base/{{task}}.log",
     benchmark:
@@ -23,5 +24,7 @@ rule base_model:
         gpu=1,
         mem_mb=8000,
         runtime=240,
+    conda:
+        "../../envs/torch.yaml"
     script:
         "../scripts/train_base.py"
