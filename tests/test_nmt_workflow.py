@@ -1,13 +1,11 @@
 """End-to-end: the NMT branch of the real Snakemake workflow on config/ci.yaml, then determinism."""
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import copy_workflow, run_snakemake
 from editlab.config import load_config, validate_config
 from editlab.errors import ConfigError
 
@@ -28,20 +26,16 @@ def test_bad_nmt_config_names_the_key():
 
 @pytest.fixture(scope="module")
 def ci_run(tmp_path_factory):
-    wf = tmp_path_factory.mktemp("nmt") / "wf"
-    wf.mkdir()
-    for item in ("Snakefile", "config.yaml", "config", "workflow", "src"):
-        src = ROOT / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, wf / item)
+    wf = copy_workflow(tmp_path_factory.mktemp("nmt") / "wf")
     targets = ["results/ci/tables/nmt.csv", "figures/ci/nmt_metrics.pdf", "figures/ci/nmt_metrics.png",
                "figures/ci/nmt_table.md", "figures/ci/nmt_table.tex", "results/ci/nmt/model_metrics.json"]
-    proc = subprocess.run([sys.executable, "-m", "snakemake", *targets, "-c2", "--configfile", "config/ci.yaml",
-                           "--resources", "gpu=0"], cwd=wf, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    # Only the NMT branch: the SME stages have their own workflow test.
+    run_snakemake(wf, "--configfile", "config/ci.yaml", "--", *targets)
     return wf
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("workflow")
 def test_ci_outputs_follow_the_contract(ci_run):
     config = load_config(ROOT / "config" / "ci.yaml")
     nmt = ci_run / "results/ci/nmt"
@@ -69,6 +63,7 @@ def test_ci_outputs_follow_the_contract(ci_run):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("workflow")
 def test_edit_results_are_deterministic(ci_run, tmp_path):
     """Re-running one edit job in-process reproduces the workflow's numbers exactly."""
     import torch

@@ -16,6 +16,8 @@ if config["nmt"]["source"] == "toy":
         log:
             f"{LOGS}/nmt/toy_data.log",
         threads: 1
+        conda:
+            "../../envs/torch.yaml"
         script:
             "../scripts/nmt_toy_data.py"
 
@@ -37,6 +39,8 @@ else:
         threads: 2
         resources:
             gpu=1,
+        conda:
+            "../../envs/torch.yaml"
         script:
             "../scripts/nmt_hub_data.py"
 
@@ -56,6 +60,8 @@ rule nmt_model:
     resources:
         gpu=1,
         mem_mb=4000,
+    conda:
+        "../../envs/torch.yaml"
     script:
         "../scripts/nmt_model.py"
 
@@ -72,6 +78,8 @@ rule nmt_model_metrics:
     threads: 1
     resources:
         gpu=1,
+    conda:
+        "../../envs/torch.yaml"
     script:
         "../scripts/nmt_model_metrics.py"
 
@@ -91,6 +99,8 @@ rule nmt_probe:
     threads: 1
     resources:
         gpu=1,
+    conda:
+        "../../envs/torch.yaml"
     script:
         "../scripts/nmt_probe.py"
 
@@ -114,6 +124,8 @@ rule nmt_stats:
     threads: 1
     resources:
         gpu=1,
+    conda:
+        "../../envs/torch.yaml"
     script:
         "../scripts/nmt_stats.py"
 
@@ -140,6 +152,8 @@ rule nmt_edit:
     threads: 1
     resources:
         gpu=1,
+    conda:
+        "../../envs/torch.yaml"
     script:
         "../scripts/nmt_edit.py"
 
@@ -155,6 +169,8 @@ rule nmt_table:
     log:
         f"{LOGS}/nmt/table.log",
     threads: 1
+    conda:
+        "../../envs/plot.yaml"
     script:
         "../scripts/nmt_table.py"
 
@@ -169,5 +185,7 @@ rule nmt_figure:
     log:
         f"{LOGS}/nmt/figure.log",
     threads: 1
+    conda:
+        "../../envs/plot.yaml"
     script:
         "../scripts/nmt_figure.py"
