@@ -99,6 +99,17 @@ def nmt_edit_inputs(wildcards):
     return inputs
 
 
+def nmt_params(*keys):
+    """The nmt config keys a job reads, passed as params so that changing them reruns exactly those jobs."""
+    return {k: config["nmt"][k] for k in keys if k in config["nmt"]}
+
+
+def nmt_edit_params(wildcards):
+    nmt = config["nmt"]
+    section = "ft" if wildcards.method == "ft" else "rome"
+    return {"locus": {wildcards.task: nmt["locus"][wildcards.task]}, section: nmt[section], "eval": nmt["eval"]}
+
+
 def nmt_summary_files():
     return [
         f"{NMT}/{task}/{method}/{kind}.json"

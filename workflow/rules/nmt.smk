@@ -13,6 +13,9 @@ if config["nmt"]["source"] == "toy":
             **nmt_candidate_files(),
         input:
             code=library("nmt/toy_language.py", "nmt/toy_data.py", "nmt/tasks.py"),
+        params:
+            nmt=nmt_params("toy", "tasks"),
+            seed=config["seed"],
         log:
             f"{LOGS}/nmt/toy_data.log",
         threads: 1
@@ -32,6 +35,9 @@ else:
         input:
             model=f"{NMT}/model",
             code=library("nmt/hub_data.py", "nmt/tasks.py", "nmt/model.py"),
+        params:
+            nmt=nmt_params("hub_data", "stats", "eval", "tasks"),
+            seed=config["seed"],
         log:
             f"{LOGS}/nmt/hub_data.log",
         benchmark:
@@ -51,6 +57,9 @@ rule nmt_model:
     input:
         unpack(nmt_model_inputs),
         code=library("nmt/model.py", "nmt/tokenizer.py"),
+    params:
+        nmt=nmt_params("source", "hub_id", "model"),
+        seed=config["seed"],
     log:
         f"{LOGS}/nmt/model.log",
     benchmark:
@@ -73,6 +82,8 @@ rule nmt_model_metrics:
         model=f"{NMT}/model",
         test=f"{NMT_DATA}/test.jsonl",
         code=library("nmt/model.py", "nmt/metrics.py"),
+    params:
+        nmt=nmt_params("eval"),
     log:
         f"{LOGS}/nmt/model_metrics.log",
     threads: 1
@@ -92,6 +103,8 @@ rule nmt_probe:
         model=f"{NMT}/model",
         candidates=lambda wc: list(nmt_candidate_files()[f"{wc.task}_{k}"] for k in NMT_TASK_FILES),
         code=library("nmt/probe.py", "nmt/tasks.py"),
+    params:
+        nmt=nmt_params("min_presence", "eval"),
     log:
         f"{LOGS}/nmt/probe_{{task}}.log",
     wildcard_constraints:
@@ -113,7 +126,7 @@ rule nmt_stats:
         corpus=f"{NMT_DATA}/train.jsonl",
         code=library("rome/stats.py", "rome/locate.py", "rome/hooks.py", "rome/batches.py"),
     params:
-        nmt=config["nmt"],
+        nmt=nmt_params("stats", "source", "hub_id"),
     log:
         f"{LOGS}/nmt/stats_{{tag}}_{{side}}_layer{{layer}}.log",
     benchmark:
@@ -140,7 +153,7 @@ rule nmt_edit:
         code=library("nmt/experiment.py", "nmt/edit_inputs.py", "nmt/finetune.py", "nmt/hparams.py",
                      "nmt/metrics.py", "rome/editor.py", "rome/compute.py", "rome/hparams.py"),
     params:
-        nmt=config["nmt"],
+        nmt=nmt_edit_params,
         seed=config["seed"],
     log:
         f"{LOGS}/nmt/edit_{{task}}_{{method}}.log",

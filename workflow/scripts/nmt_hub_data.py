@@ -5,8 +5,8 @@ from editlab.runtime import configure_torch, script_logging
 
 with script_logging(snakemake.log[0]):
     device = configure_torch(snakemake.config, snakemake.threads)
-    nmt = snakemake.config["nmt"]
+    nmt = snakemake.params.nmt
     out = snakemake.output
-    make_hub_data(nmt, snakemake.config["seed"], snakemake.input.model, out.train, out.test, out.lexicon,
+    make_hub_data(nmt, snakemake.params.seed, snakemake.input.model, out.train, out.test, out.lexicon,
                   {t: {k: out[f"{t}_{k}"] for k in ("requests", "generalization", "specificity")} for t in nmt["tasks"]},
                   device)

@@ -5,5 +5,5 @@ from editlab.runtime import configure_torch, script_logging
 
 with script_logging(snakemake.log[0]):
     device = configure_torch(snakemake.config, snakemake.threads)
-    make_model(snakemake.config["nmt"], snakemake.config["seed"], snakemake.input.get("train"),
+    make_model(snakemake.params.nmt, snakemake.params.seed, snakemake.input.get("train"),
                snakemake.input.get("lexicon"), snakemake.output.model, device)

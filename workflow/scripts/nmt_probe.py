@@ -7,5 +7,5 @@ with script_logging(snakemake.log[0]):
     device = configure_torch(snakemake.config, snakemake.threads)
     kinds = ("requests", "generalization", "specificity")
     candidates = dict(zip(kinds, snakemake.input.candidates))
-    probe(snakemake.config["nmt"], snakemake.wildcards.task, snakemake.input.model, candidates,
+    probe(snakemake.params.nmt, snakemake.wildcards.task, snakemake.input.model, candidates,
           {k: snakemake.output[k] for k in kinds}, snakemake.output.presence, device)

@@ -4,7 +4,7 @@ from editlab.nmt.pipeline import make_toy_data
 from editlab.runtime import script_logging
 
 with script_logging(snakemake.log[0]):
-    nmt = snakemake.config["nmt"]
+    nmt = snakemake.params.nmt
     out = snakemake.output
-    make_toy_data(nmt, snakemake.config["seed"], out.train, out.test, out.lexicon,
+    make_toy_data(nmt, snakemake.params.seed, out.train, out.test, out.lexicon,
                   {t: {k: out[f"{t}_{k}"] for k in ("requests", "generalization", "specificity")} for t in nmt["tasks"]})
