@@ -86,14 +86,14 @@ def plot_metrics(summaries: Sequence[dict[str, Any]], pdf: str | os.PathLike[str
                            "metric": m, "value": s.get(m)}
                           for s in summaries for m in ("efficacy", "generalization", "specificity")])
     frame["method / metric"] = frame["method"] + " · " + frame["metric"]
-    protocols = sorted(frame["protocol"].unique())
-    fig, axes = plt.subplots(1, len(protocols), figsize=(6 * len(protocols), 3.6), squeeze=False, sharey=True)
+    protocols = sorted(frame["protocol"].unique(), key=lambda p: (p != "single", p))
+    fig, axes = plt.subplots(1, len(protocols), figsize=(6 * len(protocols), 4.4), squeeze=False, sharey=True)
     for ax, protocol in zip(axes[0], protocols):
         sns.barplot(data=frame[frame["protocol"] == protocol], x="task", y="value", hue="method / metric", ax=ax)
         ax.set_title(f"{protocol} edits")
         ax.set_ylim(0, 1.05)
         ax.set_ylabel("rate")
-        ax.legend(fontsize=6, ncol=3, loc="lower center")
+        ax.legend(fontsize=6, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
     fig.tight_layout()
     for target in (pdf, png):
         with atomic_path(target) as tmp:
