@@ -99,7 +99,7 @@ from editlab.runtime import gpu_slot, script_logging
 with script_logging(snakemake.log[0]), gpu_slot(snakemake.resources) as claim:
     start = time.time()
     time.sleep(0.6)
-    record = {"devices": list(claim.devices), "visible": os.environ["CUDA_VISIBLE_DEVICES"],
+    record = {"devices": list(claim.devices), "visible": os.environ["CUDA_VISIBLE_DEVICES"], "reason": claim.reason,
               "start": start, "end": time.time(), "gpu_tokens": snakemake.resources.gpu}
     with open(snakemake.output[0], "w") as fh:
         json.dump(record, fh)
