@@ -73,7 +73,7 @@ def snakemake(workdir: Path, args: list[str], env: dict[str, str], timeout: int 
 
 
 def slurm_job_ids(output: str) -> list[str]:
-    return re.findall(r"SLURM (?:run ID|jobid)[^\d]*(\d+)", output)
+    return re.findall(r"submitted with SLURM jobid (\d+)", output)
 
 
 def test_gpu_jobs_are_pinned_by_slurm_two_at_a_time(slurm, tmp_path):
