@@ -5,7 +5,8 @@
 
 
 def cao_outputs():
-    return {f"{task}_{split}": path for task in TASKS for split, path in data_files(task).items()}
+    """data_files of both tasks keyed fever_train, fever_dev, zsre_train, zsre_dev (editlab.data.ingest keys)."""
+    return {f"{task}_{key.removesuffix('_data')}": path for task in TASKS for key, path in data_files(task).items()}
 
 
 if config["data"]["source"] == "cao":
