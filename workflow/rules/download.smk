@@ -4,11 +4,6 @@
 # (data.source = mini is workflow/rules/data.smk.) Downloads and ingestion run on the submit host.
 
 
-def cao_outputs():
-    """data_files of both tasks keyed fever_train, fever_dev, zsre_train, zsre_dev (editlab.data.ingest keys)."""
-    return {f"{task}_{key.removesuffix('_data')}": path for task in TASKS for key, path in data_files(task).items()}
-
-
 if config["data"]["source"] == "cao":
 
     localrules:
@@ -16,7 +11,8 @@ if config["data"]["source"] == "cao":
 
     rule ingest_cao:
         output:
-            **cao_outputs(),
+            # data_files of both tasks, keyed fever_train ... zsre_dev like editlab.data.ingest.CAO_FILES
+            **{f"{t}_{k.removesuffix('_data')}": p for t in TASKS for k, p in data_files(t).items()},
         input:
             code=library("data/ingest.py", "data/readers.py", "data/download.py"),
         params:
