@@ -20,11 +20,6 @@ from editlab.errors import ConfigError, DataFormatError, EditlabError
 FAST = DownloadConfig(retries=0, timeout_s=5, backoff_s=0.0)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    torch.set_num_threads(1)
-
-
 @pytest.fixture
 def served(tmp_path):
     data = write_jsonl(tmp_path / "src.jsonl", [fever_record(i) for i in range(200)])

@@ -6,12 +6,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import copy_workflow
 import yaml
 
 from data_fixtures import ServerState, fever_record, http_server, tiny_marian, write_jsonl, zsre_record
@@ -19,23 +19,11 @@ from editlab.config import load_config
 from editlab.data.readers import read_cao_fever, read_cao_zsre
 
 REPO = Path(__file__).resolve().parents[1]
-WORKFLOW_PARTS = ["Snakefile", "config.yaml", "config", "workflow", "src"]
 KILT_NAMES = ["fever-train-kilt.jsonl", "fever-dev-kilt.jsonl", "structured_zeroshot-train-kilt.jsonl",
               "structured_zeroshot-dev-kilt.jsonl"]
 TARGETS = ["results/t/data/fever/fever-train-kilt.jsonl", "results/t/data/fever/fever-dev-kilt.jsonl",
            "results/t/data/zsre/structured_zeroshot-train-new_annotated_final.jsonl",
            "results/t/data/zsre/structured_zeroshot-dev-new_annotated_final.jsonl"]
-
-
-def copy_workflow(dest: Path) -> Path:
-    dest.mkdir(parents=True)
-    for part in WORKFLOW_PARTS:
-        src = REPO / part
-        if src.is_dir():
-            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dest / part)
-    return dest
 
 
 def snakemake(workdir: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:

@@ -13,13 +13,13 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import copy_workflow
 
 from slurm_local import local_slurm
 from test_gpu_slots import overlaps, write_slot_workflow
@@ -29,7 +29,6 @@ N_SLOT_JOBS = 8
 # Without an accounting database sacct never reports; the test cluster has none.
 SLURM_TEST_FLAGS = ["--slurm-no-account", "--slurm-status-command", "squeue",
                     "--slurm-init-seconds-before-status-checks", "1", "--slurm-keep-successful-logs"]
-WORKFLOW_PARTS = ["Snakefile", "config.yaml", "config", "workflow", "src", "profiles"]
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow, pytest.mark.xdist_group("slurm")]
 
@@ -48,17 +47,6 @@ def wait_queue_empty(cluster, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and cluster.run("squeue", "-h", check=False).stdout.strip():
         time.sleep(0.5)
-
-
-def copy_workflow(dest: Path) -> Path:
-    dest.mkdir(parents=True)
-    for part in WORKFLOW_PARTS:
-        src = REPO / part
-        if src.is_dir():
-            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dest / part)
-    return dest
 
 
 def snakemake(workdir: Path, args: list[str], env: dict[str, str], timeout: int = 900) -> str:
