@@ -23,6 +23,8 @@ if config["data"]["source"] == "cao":
         resources:
             mem_mb=4000,
             runtime=30,
+        conda:
+            "../../envs/torch.yaml"
         script:
             "../scripts/ingest_data.py"
 
@@ -51,6 +53,8 @@ if config["data"]["source"] == "kilt":
         resources:
             mem_mb=1000,
             runtime=120,
+        conda:
+            "../../envs/torch.yaml"
         script:
             "../scripts/download_file.py"
 
@@ -73,6 +77,8 @@ if config["data"]["source"] == "kilt":
             gpu=1,
             mem_mb=16000,
             runtime=720,
+        conda:
+            "../../envs/torch.yaml"
         script:
             "../scripts/backtranslate_kilt.py"
 
