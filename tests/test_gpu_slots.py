@@ -158,3 +158,13 @@ def test_gpu_zero_scales_jobs_down_to_cpu(tmp_path):
     write_slot_workflow(root)
     records = run_slot_workflow(root, gpus=0, slots="2")
     assert all(rec["gpu_tokens"] == 0 and rec["devices"] == [] and rec["visible"] == "" for rec in records)
+
+
+def test_profiles_say_what_the_docs_say():
+    import yaml
+
+    local = yaml.safe_load((REPO / "profiles/local-gpu/config.yaml").read_text())
+    assert local["cores"] == "all" and local["resources"] == ["gpu=8"]
+    slurm = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
+    assert slurm["executor"] == "slurm" and "cores" not in slurm  # --cores all would cap remote threads
+    assert "gpu=8" in slurm["resources"] and slurm["set-resources"]["base_model"]["gpu"] == 1
