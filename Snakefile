@@ -20,6 +20,7 @@ validate_config(config)
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/download.smk"
 include: "workflow/rules/splits.smk"
 include: "workflow/rules/base_models.smk"
 

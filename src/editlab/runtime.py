@@ -51,6 +51,25 @@ def configure_torch(config: Mapping[str, Any], threads: int | None = None) -> st
 
 
 @contextlib.contextmanager
+def gpu_slot(resources: Any) -> Iterator[Any]:
+    """Pin a GPU rule's job to the device slot(s) its `gpu` resource grants (see editlab.gpu).
+
+    Enter it inside `script_logging` and before any CUDA use: CUDA reads CUDA_VISIBLE_DEVICES once.
+    `resources` is the script's `snakemake.resources` (or a mapping / int).
+    """
+    from editlab.gpu import claim_gpus
+
+    if isinstance(resources, int):
+        n = resources
+    elif isinstance(resources, Mapping):
+        n = int(resources.get("gpu", 0) or 0)
+    else:
+        n = int(getattr(resources, "gpu", 0) or 0)
+    with claim_gpus(n) as claim:
+        yield claim
+
+
+@contextlib.contextmanager
 def script_logging(log_path: str | os.PathLike[str] | None) -> Iterator[None]:
     """Send logging (and stray prints) of a workflow script to its rule's log file.
 
