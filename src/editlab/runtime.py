@@ -16,6 +16,13 @@ from editlab.errors import EditlabError
 log = logging.getLogger("editlab")
 
 
+def export_src_path(src: str) -> None:
+    """Put this checkout's `src` first on PYTHONPATH so that job processes (scripts, cluster jobs) run
+    the library of the workflow that launched them even when another copy is pip-installed."""
+    parts = [src] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != src]
+    os.environ["PYTHONPATH"] = os.pathsep.join(parts)
+
+
 def seed_everything(seed: int, deterministic: bool = True) -> None:
     import numpy as np
     import torch
