@@ -8,7 +8,7 @@ rule base_model:
     input:
         unpack(lambda wc: data_files(wc.task)),
         unpack(lambda wc: split_files(wc.task)),
-        code=library("models/build.py", "models/train.py", "tasks/__init__.py", "tasks/fever.py",
+        code=library("models/build.py", "models/train.py", "models/pipeline.py", "tasks/__init__.py", "tasks/fever.py",
                      "tasks/zsre.py", "models/tokenizer.py"),
     params:
         base=lambda wc: config["base"][wc.task],

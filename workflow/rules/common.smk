@@ -15,15 +15,15 @@ def library(*modules):
 
 
 def data_files(task):
-    """The Cao-format train/dev files of a task, whatever the source (mini, cao, kilt)."""
+    """The Cao-format train/dev files of a task (keys train_data, dev_data), whatever the source (mini, cao, kilt)."""
     if task == "fever":
         return {
-            "train": f"{RESULTS}/data/fever/fever-train-kilt.jsonl",
-            "dev": f"{RESULTS}/data/fever/fever-dev-kilt.jsonl",
+            "train_data": f"{RESULTS}/data/fever/fever-train-kilt.jsonl",
+            "dev_data": f"{RESULTS}/data/fever/fever-dev-kilt.jsonl",
         }
     return {
-        "train": f"{RESULTS}/data/zsre/structured_zeroshot-train-new_annotated_final.jsonl",
-        "dev": f"{RESULTS}/data/zsre/structured_zeroshot-dev-new_annotated_final.jsonl",
+        "train_data": f"{RESULTS}/data/zsre/structured_zeroshot-train-new_annotated_final.jsonl",
+        "dev_data": f"{RESULTS}/data/zsre/structured_zeroshot-dev-new_annotated_final.jsonl",
     }
 
 

@@ -6,7 +6,7 @@ from editlab.runtime import script_logging
 
 with script_logging(snakemake.log[0]):
     task = snakemake.wildcards.task
-    train = read_task_file(task, snakemake.input.train)
-    dev = read_task_file(task, snakemake.input.dev)
+    train = read_task_file(task, snakemake.input.train_data)
+    dev = read_task_file(task, snakemake.input.dev_data)
     splits = make_splits(train, dev, SplitConfig.from_config(snakemake.params.split), seed=snakemake.params.seed)
     write_splits(splits, {name: snakemake.output[name] for name in splits.names()})

@@ -1,0 +1,1 @@
+"""Data: readers of the real formats, the offline mini world, seeded splits."""

@@ -1,0 +1,97 @@
+"""Build (mini) or load (paper) the base models, and load a trained base model directory.
+
+FEVER: `BertForSequenceClassification` with one label = [CLS] pooler -> Linear(hidden, 1); SUPPORTS iff
+logit > 0. zsRE: `BartForConditionalGeneration`, decoder starts with </s> so the target reads
+`</s> <s> answer </s>` as in the reference.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import (
+    AutoModelForSeq2SeqLM,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    BartConfig,
+    BartForConditionalGeneration,
+    BertConfig,
+    BertForSequenceClassification,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+from editlab.errors import EditlabError
+from editlab.models.tokenizer import train_bart_tokenizer, train_bert_tokenizer
+
+TASK_MODEL_CLASSES = {"fever": AutoModelForSequenceClassification, "zsre": AutoModelForSeq2SeqLM}
+
+
+def tiny_bert(arch: Mapping[str, Any], vocab_size: int, max_positions: int = 64) -> BertForSequenceClassification:
+    dropout = arch.get("dropout", 0.1)
+    config = BertConfig(vocab_size=vocab_size, hidden_size=arch["hidden_size"], num_hidden_layers=arch["layers"],
+                        num_attention_heads=arch["heads"], intermediate_size=arch["intermediate_size"],
+                        hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout,
+                        max_position_embeddings=max_positions, num_labels=1, pad_token_id=0)
+    return BertForSequenceClassification(config)
+
+
+def tiny_bart(arch: Mapping[str, Any], vocab_size: int, max_positions: int = 64) -> BartForConditionalGeneration:
+    config = BartConfig(vocab_size=vocab_size, d_model=arch["hidden_size"], encoder_layers=arch["layers"],
+                        decoder_layers=arch.get("decoder_layers", arch["layers"]),
+                        encoder_attention_heads=arch["heads"], decoder_attention_heads=arch["heads"],
+                        encoder_ffn_dim=arch["intermediate_size"], decoder_ffn_dim=arch["intermediate_size"],
+                        dropout=arch.get("dropout", 0.1), attention_dropout=0.0, activation_dropout=0.0,
+                        max_position_embeddings=max_positions, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                        decoder_start_token_id=2, forced_eos_token_id=2, scale_embedding=False)
+    return BartForConditionalGeneration(config)
+
+
+def new_base_model(task: str, model_cfg: Mapping[str, Any], corpus: list[str]) -> tuple[PreTrainedModel,
+                                                                                    PreTrainedTokenizerBase]:
+    """A fresh model to fine-tune: tiny from scratch (tokenizer trained on `corpus`) or the hub checkpoint."""
+    if model_cfg["source"] == "hub":
+        return load_hub_model(task, model_cfg["hub_id"])
+    arch = model_cfg["arch"]
+    min_freq = arch.get("vocab_min_frequency", 1)
+    if task == "fever":
+        tok = train_bert_tokenizer(corpus, min_freq)
+        return tiny_bert(arch, len(tok)), tok
+    tok = train_bart_tokenizer(corpus, min_freq)
+    return tiny_bart(arch, len(tok)), tok
+
+
+def load_hub_model(task: str, hub_id: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Paper profile: bert-base-uncased / facebook/bart-base from the hub (or the local HF cache)."""
+    kwargs = {"num_labels": 1} if task == "fever" else {}
+    try:
+        tok = AutoTokenizer.from_pretrained(hub_id)
+        model = TASK_MODEL_CLASSES[task].from_pretrained(hub_id, **kwargs)
+    except OSError as exc:
+        offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+        raise EditlabError(f"cannot load model {hub_id!r} for {task}"
+                           f"{' (HF_HUB_OFFLINE=1 and it is not in the local cache)' if offline else ''}: {exc}") from None
+    return model, tok
+
+
+def save_base_model(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, directory: str | Path) -> None:
+    model.save_pretrained(directory, safe_serialization=True)
+    tokenizer.save_pretrained(directory)
+
+
+def load_base_model(task: str, directory: str | Path, device: str | torch.device = "cpu"
+                    ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """A trained base model directory (as written by the base_model rule), in eval mode."""
+    path = Path(directory)
+    if not (path / "config.json").is_file():
+        raise EditlabError(f"{path}: not a base model directory (no config.json)")
+    try:
+        tok = AutoTokenizer.from_pretrained(path)
+        model = TASK_MODEL_CLASSES[task].from_pretrained(path)
+    except (OSError, ValueError) as exc:
+        raise EditlabError(f"{path}: cannot load the {task} base model: {exc}") from None
+    return model.to(device).eval(), tok

@@ -1,0 +1,110 @@
+"""Fine-tuning of the base models (DESIGN §5): AdamW, linear warmup and decay, best-val selection."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from editlab.data.records import Example
+from editlab.tasks import fever, zsre
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    lr: float
+    weight_decay: float
+    warmup_steps: int
+    batch_size: int
+    epochs: int
+    max_length: int
+    max_updates: int | None = None
+    entropy_coef: float = 0.1
+    label_smoothing: float = 0.1
+    eval_batch_size: int = 256
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> TrainConfig:
+        return cls(**{k: section[k] for k in cls.__dataclass_fields__ if k in section})
+
+
+def evaluate(task: str, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, examples: list[Example],
+             cfg: TrainConfig) -> float:
+    """Accuracy: FEVER label accuracy, zsRE exact match of the greedy answer."""
+    if not examples:
+        return float("nan")
+    texts = [ex.input for ex in examples]
+    if task == "fever":
+        preds = fever.predict(model, tokenizer, texts, max_length=cfg.max_length, batch_size=cfg.eval_batch_size)
+        return fever.accuracy(preds, [ex.label for ex in examples])
+    answers = zsre.generate(model, tokenizer, texts, max_length=cfg.max_length, batch_size=cfg.eval_batch_size)
+    return zsre.accuracy(answers, [ex.answers for ex in examples])
+
+
+def _batch_loss(task: str, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, chunk: list[Example],
+                cfg: TrainConfig, device: torch.device) -> torch.Tensor:
+    texts = [ex.input for ex in chunk]
+    if task == "fever":
+        batch = {k: v.to(device) for k, v in fever.encode(tokenizer, texts, cfg.max_length).items()}
+        labels = torch.tensor([ex.label for ex in chunk], device=device)
+        return fever.loss(fever.logits(model, batch), labels, cfg.entropy_coef)
+    batch = zsre.encode(tokenizer, texts, [ex.answers[0] for ex in chunk], cfg.max_length,
+                        decoder_start_token_id=model.config.decoder_start_token_id)
+    batch = {k: v.to(device) for k, v in batch.items()}
+    return zsre.loss(zsre.logits(model, batch), batch["labels"], cfg.label_smoothing)
+
+
+def train_base(task: str, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, train: list[Example],
+               val: list[Example], cfg: TrainConfig, seed: int) -> dict[str, Any]:
+    """Train in place; the model ends holding the weights of the best validation epoch."""
+    device = next(model.parameters()).device
+    steps_per_epoch = (len(train) + cfg.batch_size - 1) // cfg.batch_size
+    total = cfg.max_updates or steps_per_epoch * cfg.epochs
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "layernorm_embedding.weight")
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if not any(nd in n for nd in no_decay)],
+         "weight_decay": cfg.weight_decay},
+        {"params": [p for n, p in model.named_parameters() if any(nd in n for nd in no_decay)], "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / max(1, cfg.warmup_steps), max(0.0, (total - s) / max(1, total - cfg.warmup_steps))))
+    gen = torch.Generator().manual_seed(seed)
+    best_acc, best_state, best_epoch, history = -1.0, None, -1, []
+    step, t0 = 0, time.perf_counter()
+    for epoch in range(cfg.epochs):
+        model.train()
+        order = torch.randperm(len(train), generator=gen).tolist()
+        running = 0.0
+        for start in range(0, len(order), cfg.batch_size):
+            chunk = [train[i] for i in order[start:start + cfg.batch_size]]
+            loss = _batch_loss(task, model, tokenizer, chunk, cfg, device)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            running += loss.item()
+            step += 1
+            if cfg.max_updates and step >= cfg.max_updates:
+                break
+        val_acc = evaluate(task, model, tokenizer, val, cfg)
+        history.append({"epoch": epoch, "loss": running / steps_per_epoch, "val_acc": val_acc})
+        log.info("epoch %d loss %.4f val_acc %.4f (%.0fs)", epoch, running / steps_per_epoch, val_acc,
+                 time.perf_counter() - t0)
+        if val_acc > best_acc:
+            best_acc, best_epoch = val_acc, epoch
+            best_state = copy.deepcopy(model.state_dict())
+        if cfg.max_updates and step >= cfg.max_updates:
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return {"best_epoch": best_epoch, "history": history, "updates": step, "train_seconds": time.perf_counter() - t0}
