@@ -49,9 +49,13 @@ def plot_patch_activations(task: str, path: str | Path, fold: int, settings: Rep
     edit_part = acts.edit_acts[keep][:, :shown_edits]
     test_part = acts.test_acts[keep]
     both = np.concatenate([edit_part.ravel(), test_part.ravel()]) if keep.any() else np.zeros(1)
-    # Symmetric colour scale clipped at the 99th percentile of |a| so one outlier does not wash out the map.
-    limit = max(float(np.percentile(np.abs(both), 99)), 1e-3)
-    norm = TwoSlopeNorm(vmin=-limit, vcenter=0.0, vmax=limit)
+    # Separate scales below and above 0 (clipped at the 99th percentile of each side), so the few firing
+    # cells saturate red even when silent ones reach much larger magnitudes, and one outlier cannot
+    # wash out the map.
+    negative, positive = -both[both < 0], both[both > 0]
+    low = max(float(np.percentile(negative, 99)) if negative.size else 0.0, 1e-3)
+    high = max(float(np.percentile(positive, 99)) if positive.size else 0.0, 1e-3)
+    norm = TwoSlopeNorm(vmin=-low, vcenter=0.0, vmax=high)
     with paper_style():
         n_test = max(test_part.shape[1], 1)
         fig = Figure(figsize=(settings.figure_width_in, settings.figure_width_in * 0.5), layout="constrained")

@@ -14,7 +14,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from editlab.plots.style import PATH_COLORS, paper_style, save_figure
 from editlab.results.fold_outputs import read_benchmark_seconds, read_edits, read_summary
@@ -66,9 +66,9 @@ def plot_cost(runs: Mapping[str, Mapping[str, Sequence[tuple[str | Path, str | P
             ax.set_title(task_label(task))
             ax.set_xlabel("method")
             ax.set_ylabel("seconds per edit (log scale)")
-            plain = FuncFormatter(lambda value, _: f"{value:g}")
-            ax.yaxis.set_major_formatter(plain)
-            ax.yaxis.set_minor_formatter(plain)
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
         handles = [Line2D([], [], color=palette[p], marker="s", linestyle="none", markersize=7,
                           label=f"per edit, {p} path (edit log)") for p in paths]
         handles.append(Line2D([], [], color="black", marker="D", linestyle="none", markersize=4,
