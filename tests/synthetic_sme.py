@@ -92,11 +92,18 @@ def _stream(rng: np.random.Generator, task: str, method: str, fold: int, n_visit
 def write_synthetic_results(root: str | Path, name: str = "ci", tasks: Sequence[str] = ("fever", "zsre"),
                             methods: Sequence[str] = ("tpatcher", "ft", "ftkl"), n_folds: int = 2,
                             n_visited: int = 80, checkpoint_every: int = 10, n_test_shown: int = 20,
-                            long_methods: Sequence[str] = (), seed: int = 0,
+                            long_methods: Sequence[str] = (), seed: int = 0, edit_speed: bool = False,
                             protocols: dict[tuple[str, str, int], str] | None = None) -> None:
     """Fold outputs, benchmark TSVs and (optionally) long streams under `root` (a workflow directory)."""
     root = Path(root)
     protocols = protocols or {}
+    if edit_speed:  # what benchmarks/edit_speed.py prints, as the workflow stores it
+        cases = {"fever": (0.9, 0.12), "zsre": (2.4, 0.3), "fever_base": (7.5, 0.8), "zsre_base": (19.0, 2.1)}
+        speed = {case: {"reference_s_per_edit": ref, "cached_s_per_edit": cached, "ratio": ref / cached}
+                 for case, (ref, cached) in cases.items()}
+        target = root / "results" / name / "benchmarks" / "edit_speed.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(speed, indent=2))
     for t_i, task in enumerate(tasks):
         for m_i, method in enumerate(methods):
             for fold in range(n_folds):

@@ -15,7 +15,8 @@ from editlab.errors import ConfigError, DataFormatError
 from editlab.plots.activations import firing_rates
 from editlab.plots.bands import mean_band, running_rates
 from editlab.results.aggregate import aggregate_method, combine, cost_method, write_table
-from editlab.results.fold_outputs import PatchActivations, read_activations, read_edits, read_summary
+from editlab.results.fold_outputs import (PatchActivations, read_activations, read_edit_speed, read_edits,
+                                          read_summary)
 from editlab.results.intervals import t_interval
 from editlab.results.settings import ReportSettings
 from editlab.results.tables import cost_table, main_table
@@ -246,3 +247,16 @@ def test_report_settings_and_config_section():
     from editlab.config import validate_config
     with pytest.raises(ConfigError, match="report.interval_levl.*did you mean 'interval_level'"):
         validate_config(config)
+
+
+def test_read_edit_speed_checks_every_case(tmp_path):
+    good = {c: {"reference_s_per_edit": 2.0, "cached_s_per_edit": 0.5, "ratio": 4.0}
+            for c in ("fever", "zsre", "fever_base", "zsre_base")}
+    path = write(tmp_path, "edit_speed.json", good)
+    assert read_edit_speed(path)["zsre_base"]["ratio"] == 4.0
+    del good["zsre_base"]
+    with pytest.raises(DataFormatError, match="missing object 'zsre_base'"):
+        read_edit_speed(write(tmp_path, "edit_speed.json", good))
+    good["zsre_base"] = {"reference_s_per_edit": 2.0, "cached_s_per_edit": 0, "ratio": 4.0}
+    with pytest.raises(DataFormatError, match="'zsre_base.cached_s_per_edit' must be a positive number"):
+        read_edit_speed(write(tmp_path, "edit_speed.json", good))

@@ -38,7 +38,7 @@ TABLES = ["table_main", "table_cost"]
 TARGETS = ([f"results/{NAME}/tables/sme.csv", f"results/{NAME}/tables/cost.csv"]
            + [f"figures/{NAME}/{t}.{e}" for t in TABLES for e in ("md", "tex", "html")]
            + [f"figures/{NAME}/{f}.{e}" for f in FIGURES for e in ("pdf", "png")])
-LONG_STREAM_CONFIG = "sme:\n  long_stream: {enabled: true, methods: [tpatcher, ft]}\n"
+LONG_STREAM_CONFIG = "sme:\n  long_stream: {enabled: true, methods: [tpatcher, ft]}\nreport: {edit_speed: true}\n"
 
 
 def assert_figure_files(pdf: Path, png: Path) -> None:
@@ -50,7 +50,7 @@ def assert_figure_files(pdf: Path, png: Path) -> None:
 def synthetic(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("synthetic")
     write_synthetic_results(root, name=NAME, n_folds=2, n_visited=40, checkpoint_every=5,
-                            long_methods=("tpatcher", "ft"))
+                            long_methods=("tpatcher", "ft"), edit_speed=True)
     return root
 
 
@@ -76,6 +76,9 @@ def test_plot_modules_write_pdf_and_png(synthetic, tmp_path):
                 for m in METHODS} for t in TASKS}
     plot_cost(cost, settings, tmp_path / "k.pdf", tmp_path / "k.png", NAME)
     assert_figure_files(tmp_path / "k.pdf", tmp_path / "k.png")
+    plot_cost(cost, settings, tmp_path / "s.pdf", tmp_path / "s.png", NAME,
+              edit_speed=synthetic / "results" / NAME / "benchmarks" / "edit_speed.json")
+    assert_figure_files(tmp_path / "s.pdf", tmp_path / "s.png")
 
 
 def test_pdf_is_byte_identical_on_rerun(synthetic, tmp_path):
@@ -119,7 +122,7 @@ def planned_rules(dry_run: subprocess.CompletedProcess) -> list[str]:
 def finished_run(tmp_path_factory) -> Path:
     workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
     write_synthetic_results(workdir, name=NAME, n_folds=2, n_visited=40, checkpoint_every=5,
-                            long_methods=("tpatcher", "ft"))
+                            long_methods=("tpatcher", "ft"), edit_speed=True)
     snakemake(workdir, *TARGETS)
     return workdir
 

@@ -82,6 +82,11 @@ def sme_method_tables(kind):
     return [f"{RESULTS}/tables/{kind}/{task}/{method}.csv" for task in TASKS for method in sme_methods()]
 
 
+def edit_speed_files():
+    """benchmarks/edit_speed.py's JSON as stored by the editing stage, when the cost figure shows it."""
+    return [f"{RESULTS}/benchmarks/edit_speed.json"] if report_section().get("edit_speed", False) else []
+
+
 def figure_files(stem):
     return [f"{FIGURES}/{stem}.pdf", f"{FIGURES}/{stem}.png"]
 

@@ -92,6 +92,7 @@ rule fig_cost:
         edits=[f for t in TASKS for m in sme_methods() for f in sme_fold_outputs(t, m, "edits.jsonl")],
         summaries=[f for t in TASKS for m in sme_methods() for f in sme_fold_outputs(t, m, "summary.json")],
         benchmarks=[f for t in TASKS for m in sme_methods() for f in sme_fold_benchmarks(t, m)],
+        edit_speed=edit_speed_files(),
         code=library("plots/cost.py", *PLOT_COMMON),
     params:
         runs={t: {m: list(zip(sme_fold_outputs(t, m, "edits.jsonl"), sme_fold_outputs(t, m, "summary.json"),

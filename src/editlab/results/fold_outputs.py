@@ -142,3 +142,28 @@ def read_benchmark_seconds(path: str | Path) -> float:
     if seconds.isna().any():
         raise DataFormatError(path, "column 's' holds a non-numeric value")
     return float(seconds.mean())
+
+
+EDIT_SPEED_CASES = ("fever", "zsre", "fever_base", "zsre_base")
+EDIT_SPEED_KEYS = ("reference_s_per_edit", "cached_s_per_edit", "ratio")
+
+
+def read_edit_speed(path: str | Path) -> dict[str, dict[str, float]]:
+    """The JSON of `benchmarks/edit_speed.py` (reference vs cached seconds per edit per case)."""
+    path = Path(path)
+    speed = read_json(path)
+    if not isinstance(speed, Mapping):
+        raise DataFormatError(path, "expected a JSON object")
+    out = {}
+    for case in EDIT_SPEED_CASES:
+        entry = speed.get(case)
+        if not isinstance(entry, Mapping):
+            raise DataFormatError(path, f"missing object '{case}'")
+        values = {}
+        for key in EDIT_SPEED_KEYS:
+            value = _number_or_none(path, f"{case}.{key}", entry.get(key))
+            if value is None or value <= 0:
+                raise DataFormatError(path, f"key '{case}.{key}' must be a positive number, got {entry.get(key)!r}")
+            values[key] = value
+        out[case] = values
+    return out

@@ -23,6 +23,8 @@ class ReportSettings:
     """Cap on edit columns drawn in the heat map (the first ones of the stream) so cells stay visible."""
     curve_min_fold_fraction: float = 0.75
     """A curve point is drawn only where at least this fraction of folds has reached that many edits."""
+    edit_speed: bool = False
+    """Add the reference-vs-cached panel from results/{name}/benchmarks/edit_speed.json to the cost figure."""
     figure_width_in: float = 7.0
     dpi: int = 200
 
