@@ -47,7 +47,7 @@ def plot_patch_activations(task: str, path: str | Path, fold: int, settings: Rep
     shown_edits = min(acts.edit_acts.shape[1], settings.heatmap_max_edits)
     keep = acts.patch_edit < shown_edits
     edit_part = acts.edit_acts[keep][:, :shown_edits]
-    test_part = acts.test_acts[keep]
+    test_part = acts.test_acts[keep][:, :settings.heatmap_max_test]
     both = np.concatenate([edit_part.ravel(), test_part.ravel()]) if keep.any() else np.zeros(1)
     # Separate scales below and above 0 (clipped at the 99th percentile of each side), so the few firing
     # cells saturate red even when silent ones reach much larger magnitudes, and one outlier cannot
@@ -71,7 +71,9 @@ def plot_patch_activations(task: str, path: str | Path, fold: int, settings: Rep
         axes[0].set_title(f"on edits: own edit fires {rates.own:.0%}, other edits {rates.other:.1%}"
                           + ("" if shown_edits == acts.edit_acts.shape[1]
                              else f" (first {shown_edits} of {acts.edit_acts.shape[1]} edits shown)"))
-        axes[1].set_title(f"on test inputs: fires {rates.test:.1%}")
+        axes[1].set_title(f"on test inputs: fires {rates.test:.1%}"
+                          + ("" if test_part.shape[1] == acts.test_acts.shape[1]
+                             else f" (first {test_part.shape[1]} of {acts.test_acts.shape[1]} shown)"))
         fig.colorbar(image, ax=axes, label="pre-activation $k\\cdot h + b$ (fires if > 0)", shrink=0.9)
         fig.suptitle(f"T-Patcher patch activations, {task_label(task)} fold {fold}, profile {profile}")
         save_figure(fig, pdf, png, settings.dpi)

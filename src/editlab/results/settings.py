@@ -16,11 +16,11 @@ class ReportSettings:
     interval_level: float = 0.95
     """Two-sided coverage of the Student-t interval across folds."""
     figures: tuple[str, ...] = FIGURE_KINDS
-    n_test_shown: int = 50
-    """Test inputs shown in the activation heat map (the editing stage stores this many)."""
     heatmap_fold: int = 0
     heatmap_max_edits: int = 200
     """Cap on edit columns drawn in the heat map (the first ones of the stream) so cells stay visible."""
+    heatmap_max_test: int = 100
+    """Cap on test-input columns drawn (the editing stage stores sme.n_test_shown of them)."""
     curve_min_fold_fraction: float = 0.75
     """A curve point is drawn only where at least this fraction of folds has reached that many edits."""
     edit_speed: bool = False
