@@ -36,6 +36,8 @@ rule collect_sme:
     conda:
         "../../envs/plot.yaml"
     threads: 1
+    resources:
+        mem_mb=1000,
     script:
         "../scripts/collect_tables.py"
 
@@ -58,6 +60,8 @@ rule main_table:
     conda:
         "../../envs/plot.yaml"
     threads: 1
+    resources:
+        mem_mb=1000,
     script:
         "../scripts/render_table.py"
 
@@ -98,6 +102,8 @@ rule collect_cost:
     conda:
         "../../envs/plot.yaml"
     threads: 1
+    resources:
+        mem_mb=1000,
     script:
         "../scripts/collect_tables.py"
 
@@ -120,5 +126,7 @@ rule cost_table:
     conda:
         "../../envs/plot.yaml"
     threads: 1
+    resources:
+        mem_mb=1000,
     script:
         "../scripts/render_table.py"
