@@ -198,3 +198,16 @@ def test_workflow_refuses_mixed_protocols_with_a_clear_message(tmp_path):
     log = (workdir / "logs" / NAME / "tables" / "sme_fever_ft.log").read_text()
     assert "fold1/summary.json" in log and "Traceback" not in log
     assert not (workdir / "results" / NAME / "tables" / "sme" / "fever" / "ft.csv").exists()
+
+
+def test_curves_with_undefined_ratios_still_render(synthetic, tmp_path):
+    # A base model with accuracy 0 makes TrainR/TestR null at every checkpoint (seen on the ci profile).
+    runs = {}
+    for k in range(2):
+        curve = tmp_path / f"curve{k}.jsonl"
+        rows = [json.loads(line) | {"TrainR": None, "TestR": None}
+                for line in Path(fold_file(synthetic, "zsre", "ft", k, "curve.jsonl")).read_text().splitlines()]
+        curve.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        runs.setdefault("ft", []).append((fold_file(synthetic, "zsre", "ft", k, "edits.jsonl"), str(curve)))
+    plot_sme_curves("zsre", runs, ReportSettings(dpi=60), tmp_path / "u.pdf", tmp_path / "u.png", NAME)
+    assert_figure_files(tmp_path / "u.pdf", tmp_path / "u.png")

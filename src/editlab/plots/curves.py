@@ -40,6 +40,11 @@ def draw_band(ax: Axes, band, style: Mapping[str, str], markers: bool) -> None:
 
 
 def finish_panel(ax: Axes, metric: str, label: str) -> None:
+    if not ax.lines:
+        # e.g. TrainR/TestR are null when the base model scores 0: say so instead of an empty frame.
+        ax.text(0.5, 0.5, f"{metric} undefined (null)\nin every fold", transform=ax.transAxes, ha="center",
+                va="center", color="0.35")
+        ax.set_xticks([])
     ax.set_xlabel("number of edits")
     ax.set_ylabel(label)
     if metric in RATE_PANELS:

@@ -42,6 +42,8 @@ def plot_long_stream(runs: Mapping[str, Mapping[str, tuple[str | Path, str | Pat
                 curve = read_curve(curve_path)
                 for col, (metric, _) in enumerate(PANELS):
                     frame = running if metric == "SR" else curve
+                    if frame[metric].isna().all():
+                        continue
                     axes[row, col].plot(frame["n_edits"], frame[metric], color=style["color"],
                                         linestyle=style["linestyle"],
                                         marker=None if metric == "SR" else style["marker"], markersize=2.5,
