@@ -107,7 +107,7 @@ def main_table(table: pd.DataFrame, methods: Sequence[str], tasks: Sequence[str]
     md += [""] + notes
 
     ncol = len(SUMMARY_METRICS)
-    tex = [f"% editlab main SME table, profile {profile}; generated, do not edit",
+    tex = [f"% editlab main SME table, profile {profile}; generated, do not edit; needs \\usepackage{{booktabs}}",
            "\\begin{tabular}{l" + ("r" * ncol) * len(tasks) + "}", "\\toprule",
            " & " + " & ".join(f"\\multicolumn{{{ncol}}}{{c}}{{{task_label(t)}}}" for t in tasks) + " \\\\",
            "".join(f"\\cmidrule(lr){{{2 + i * ncol}-{1 + (i + 1) * ncol}}}" for i in range(len(tasks))),
@@ -129,7 +129,7 @@ def cost_table(table: pd.DataFrame, methods: Sequence[str], tasks: Sequence[str]
     header = ["Task", "Method"] + [label for label, _ in COST_COLUMNS.values()]
     md = ["| " + " | ".join(header) + " |", "|---|---|" + "---:|" * len(COST_COLUMNS)]
     rows = []
-    tex = [f"% editlab SME cost table, profile {profile}; generated, do not edit",
+    tex = [f"% editlab SME cost table, profile {profile}; generated, do not edit; needs \\usepackage{{booktabs}}",
            "\\begin{tabular}{ll" + "r" * len(COST_COLUMNS) + "}", "\\toprule",
            " & ".join(header) + " \\\\", "\\midrule"]
     for task in tasks:
