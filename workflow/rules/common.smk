@@ -87,6 +87,18 @@ def edit_speed_files():
     return [f"{RESULTS}/benchmarks/edit_speed.json"] if report_section().get("edit_speed", False) else []
 
 
+def heatmap_fold():
+    """The fold shown in the heat map; it must exist in every task."""
+    fold = report_section().get("heatmap_fold", 0)
+    n_folds = min(config["splits"][task]["n_folds"] for task in TASKS)
+    if fold >= n_folds:
+        from editlab.errors import ConfigError
+
+        raise ConfigError(f"config key 'report.heatmap_fold': fold {fold} does not exist "
+                          f"(a task has only {n_folds} folds)")
+    return fold
+
+
 def figure_files(stem):
     return [f"{FIGURES}/{stem}.pdf", f"{FIGURES}/{stem}.png"]
 

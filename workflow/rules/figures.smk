@@ -37,10 +37,10 @@ rule fig_patch_activations:
         png=report(f"{FIGURES}/patch_activations_{{task}}.png", caption="../report/patch_activations.rst",
                    category="SME figures", labels={"figure": "patch activations", "task": "{task}"}),
     input:
-        acts=f"{RESULTS}/sme/{{task}}/tpatcher/fold{report_section().get('heatmap_fold', 0)}/activations.npz",
+        acts=f"{RESULTS}/sme/{{task}}/tpatcher/fold{heatmap_fold()}/activations.npz",
         code=library("plots/activations.py", *PLOT_COMMON),
     params:
-        fold=report_section().get("heatmap_fold", 0),
+        fold=heatmap_fold(),
         report=report_section(),
         profile=NAME,
     log:
