@@ -12,6 +12,7 @@ rule base_model:
                      "tasks/zsre.py", "models/tokenizer.py"),
     params:
         base=lambda wc: config["base"][wc.task],
+        seed=config["seed"],
     log:
         f"{LOGS}/base/{{task}}.log",
     benchmark:
@@ -23,5 +24,7 @@ rule base_model:
         gpu=1,
         mem_mb=8000,
         runtime=240,
+    conda:
+        "../../envs/torch.yaml"
     script:
         "../scripts/train_base.py"

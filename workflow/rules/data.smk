@@ -10,10 +10,16 @@ rule mini_data:
         world=f"{RESULTS}/data/world.json",
     input:
         library("data/mini_world.py"),
+    params:
+        # config values as params so that changing them reruns the rule (and everything downstream)
+        mini=config["data"].get("mini"),
+        seed=config["seed"],
     log:
         f"{LOGS}/data/mini_data.log",
     benchmark:
         f"{BENCH}/data/mini_data.tsv"
     threads: 1
+    conda:
+        "../../envs/torch.yaml"
     script:
         "../scripts/mini_data.py"

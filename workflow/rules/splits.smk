@@ -15,6 +15,8 @@ rule splits:
     wildcard_constraints:
         task="fever|zsre",
     threads: 1
+    conda:
+        "../../envs/torch.yaml"
     script:
         "../scripts/make_splits.py"
 
@@ -34,5 +36,7 @@ rule fold:
         task="fever|zsre",
         k=r"\d+",
     threads: 1
+    conda:
+        "../../envs/torch.yaml"
     script:
         "../scripts/make_fold.py"

@@ -5,7 +5,7 @@ from editlab.runtime import script_logging
 
 with script_logging(snakemake.log[0]):
     write_mini_dataset(
-        WorldConfig.from_config(snakemake.config["data"]["mini"], seed=snakemake.config["seed"]),
+        WorldConfig.from_config(snakemake.params.mini, seed=snakemake.params.seed),
         fever_train=snakemake.output.fever_train,
         fever_dev=snakemake.output.fever_dev,
         zsre_train=snakemake.output.zsre_train,

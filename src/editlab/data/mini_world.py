@@ -3,9 +3,10 @@
 People belong to regions. A person's first name is drawn from its region's pool, so the *regular*
 relations (citizenship, native language, birthplace) are predictable from the name with probability
 `p_regular` (otherwise a random object: noise a model must memorise or get wrong). The other relations
-(employer, occupation, university) are random and can only be memorised. Training and dev files are
-about disjoint people, so a model answers seen facts by memory and unseen ones only through the regular
-relations: the fact checker generalises above chance but errs; the QA model answers few unseen facts.
+(employer, occupation, university) are random and can only be memorised. Training and dev files hold
+disjoint facts about overlapping people, so a model answers seen facts by memory and unseen ones only
+through the regular relations: the fact checker generalises above chance but errs; the QA model answers
+few unseen facts.
 Each relation has several paraphrase templates; `rephrases` holds all of them (Cao's may contain the
 input itself), which gives every example an equivalence set.
 """
@@ -165,20 +166,18 @@ def _provenance(rng: random.Random, title: str) -> list[dict[str, Any]]:
              "bleu_score": 1.0, "meta": {}, "section": "Section::::Abstract"}]
 
 
-def _person_split(world: World, rng: random.Random, dev_fraction: float) -> tuple[list[int], list[int]]:
-    order = list(range(len(world.people)))
-    rng.shuffle(order)
-    n_dev = max(1, int(round(dev_fraction * len(order))))
-    return order[n_dev:], order[:n_dev]
-
-
-def _facts(people: list[int], rng: random.Random, n: int, where: str) -> list[tuple[int, str]]:
-    pairs = [(p, r) for p in people for r in RELATIONS]
-    if n > len(pairs):
-        raise ConfigError(f"config key 'data.mini': {where} asks for {n} facts but the world has only {len(pairs)}; "
-                         "raise n_people_per_region or n_regions")
+def _facts(world: World, rng: random.Random, n_train: int, n_dev: int, where: str
+           ) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Disjoint train and dev facts (person, relation). People recur across the two, as Wikipedia
+    entities do in the real data, so an unseen fact about a known person can be inferred for the
+    regular relations (from the region the person's other facts and first name reveal) but not for the
+    random ones."""
+    pairs = [(p, r) for p in range(len(world.people)) for r in RELATIONS]
+    if n_train + n_dev > len(pairs):
+        raise ConfigError(f"config key 'data.mini': {where} asks for {n_train + n_dev} facts but the world has "
+                          f"only {len(pairs)}; raise n_people_per_region or n_regions")
     rng.shuffle(pairs)
-    return pairs[:n]
+    return pairs[:n_train], pairs[n_train:n_train + n_dev]
 
 
 def zsre_records(world: World, facts: list[tuple[int, str]], rng: random.Random) -> list[dict[str, Any]]:
@@ -233,17 +232,11 @@ def write_mini_dataset(cfg: WorldConfig, *, fever_train: str | Path, fever_dev: 
     """Generate the world and write the four Cao-format files plus a world description (all atomic)."""
     w = build_world(cfg)
     rng = random.Random(cfg.seed + 1)
-    dev_fraction = max(cfg.fever_n_dev / (cfg.fever_n_train + cfg.fever_n_dev),
-                       cfg.zsre_n_dev / (cfg.zsre_n_train + cfg.zsre_n_dev))
-    train_people, dev_people = _person_split(w, rng, dev_fraction)
-    zsre_train_facts = _facts(train_people, rng, cfg.zsre_n_train, "zsre.n_train")
-    zsre_dev_facts = _facts(dev_people, rng, cfg.zsre_n_dev, "zsre.n_dev")
-    fever_train_facts = _facts(train_people, rng, cfg.fever_n_train, "fever.n_train")
-    fever_dev_facts = _facts(dev_people, rng, cfg.fever_n_dev, "fever.n_dev")
+    zsre_train_facts, zsre_dev_facts = _facts(w, rng, cfg.zsre_n_train, cfg.zsre_n_dev, "zsre")
+    fever_train_facts, fever_dev_facts = _facts(w, rng, cfg.fever_n_train, cfg.fever_n_dev, "fever")
     write_text(zsre_train, _jsonl(zsre_records(w, zsre_train_facts, rng)))
     write_text(zsre_dev, _jsonl(zsre_records(w, zsre_dev_facts, rng)))
     write_text(fever_train, _jsonl(fever_records(w, fever_train_facts, rng, cfg.p_supports, first_id=100000)))
     write_text(fever_dev, _jsonl(fever_records(w, fever_dev_facts, rng, cfg.p_supports, first_id=900000)))
     write_json(world, {"config": asdict(cfg), "countries": w.countries, "languages": w.languages,
-                       "cities": w.cities, "n_people": len(w.people), "n_train_people": len(train_people),
-                       "n_dev_people": len(dev_people)})
+                       "cities": w.cities, "n_people": len(w.people)})

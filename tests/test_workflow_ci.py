@@ -1,0 +1,54 @@
+"""A real snakemake run of config/ci.yaml in a temporary copy of the workflow (not a dry run)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import copy_workflow, run_snakemake
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("workflow")]
+
+
+@pytest.fixture(scope="module")
+def ci_run(tmp_path_factory):
+    wd = copy_workflow(tmp_path_factory.mktemp("wf"))
+    run_snakemake(wd, "--configfile", "config/ci.yaml")
+    return wd
+
+
+def test_base_metrics_written(ci_run):
+    for task in ("fever", "zsre"):
+        metrics = json.loads((ci_run / f"results/ci/base/{task}/metrics.json").read_text())
+        assert {"val_acc", "test_acc", "train_subset_acc"} <= set(metrics)
+        assert 0.0 <= metrics["test_acc"] <= 1.0
+        assert (ci_run / f"results/ci/base/{task}/model/config.json").is_file()
+
+
+def test_saved_model_loads_with_auto_classes(ci_run):
+    from transformers import AutoModel, AutoTokenizer
+
+    for task in ("fever", "zsre"):
+        path = ci_run / f"results/ci/base/{task}/model"
+        tok = AutoTokenizer.from_pretrained(path)
+        model = AutoModel.from_pretrained(path)
+        assert len(tok) == model.config.vocab_size
+
+
+def test_splits_and_folds_persisted(ci_run):
+    for task in ("fever", "zsre"):
+        d = ci_run / f"results/ci/splits/{task}"
+        edit = set((d / "edit.txt").read_text().split())
+        folds = [set((d / f"fold{k}.txt").read_text().split()) for k in range(2)]
+        assert folds[0] | folds[1] == edit and not folds[0] & folds[1]
+
+
+def test_rules_have_logs_and_benchmarks(ci_run):
+    assert (ci_run / "logs/ci/base/fever.log").stat().st_size > 0
+    assert (ci_run / "benchmarks/out/ci/base/zsre.tsv").is_file()
+
+
+def test_nothing_left_to_do(ci_run):
+    proc = run_snakemake(ci_run, "--configfile", "config/ci.yaml", "-n")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
