@@ -8,11 +8,8 @@ the results stage so the synthetic fold outputs stand in for the editing stage.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -24,9 +21,9 @@ from editlab.plots.curves import plot_sme_curves
 from editlab.plots.long_stream import plot_long_stream
 from editlab.results.aggregate import aggregate_method
 from editlab.results.settings import ReportSettings
+from conftest import copy_workflow, run_snakemake
 from synthetic_sme import write_synthetic_results
 
-REPO = Path(__file__).resolve().parents[1]
 NAME = "ci"
 METHODS = ("tpatcher", "ft", "ftkl")
 TASKS = ("fever", "zsre")
@@ -92,26 +89,16 @@ def test_pdf_is_byte_identical_on_rerun(synthetic, tmp_path):
 
 # --- the real Snakemake rules -------------------------------------------------------------------------
 
-def copy_workflow(dest: Path) -> Path:
-    for item in ("Snakefile", "config.yaml", "config", "workflow", "src", "envs"):
-        source = REPO / item
-        if source.is_dir():
-            shutil.copytree(source, dest / item, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        elif source.exists():
-            shutil.copy2(source, dest / item)
-    (dest / "long_stream.yaml").write_text(LONG_STREAM_CONFIG)
-    return dest
+def results_workflow(dest: Path) -> Path:
+    workdir = copy_workflow(dest)
+    (workdir / "long_stream.yaml").write_text(LONG_STREAM_CONFIG)
+    return workdir
 
 
 def snakemake(workdir: Path, *targets: str, options: tuple[str, ...] = (),
               check: bool = True) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *options, "--configfile", "config/ci.yaml",
-           "long_stream.yaml", "--allowed-rules", *RESULTS_RULES, "--", *targets]
-    env = os.environ | {"OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-    result = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=env, timeout=900)
-    if check and result.returncode != 0:
-        raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
-    return result
+    return run_snakemake(workdir, *options, "--configfile", "config/ci.yaml", "long_stream.yaml",
+                         "--allowed-rules", *RESULTS_RULES, "--", *targets, check=check)
 
 
 def planned_rules(dry_run: subprocess.CompletedProcess) -> list[str]:
@@ -120,7 +107,7 @@ def planned_rules(dry_run: subprocess.CompletedProcess) -> list[str]:
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory) -> Path:
-    workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
+    workdir = results_workflow(tmp_path_factory.mktemp("workflow"))
     write_synthetic_results(workdir, name=NAME, n_folds=2, n_visited=40, checkpoint_every=5,
                             long_methods=("tpatcher", "ft"), edit_speed=True)
     snakemake(workdir, *TARGETS)
@@ -128,6 +115,7 @@ def finished_run(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("workflow")
 def test_every_table_and_figure_rule_writes_its_files(finished_run):
     for figure in FIGURES:
         assert_figure_files(finished_run / "figures" / NAME / f"{figure}.pdf",
@@ -140,6 +128,7 @@ def test_every_table_and_figure_rule_writes_its_files(finished_run):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("workflow")
 def test_sme_csv_equals_direct_aggregation_of_the_fold_summaries(finished_run):
     table = pd.read_csv(finished_run / "results" / NAME / "tables" / "sme.csv")
     assert list(table.columns[:7]) == ["task", "method", "metric", "mean", "ci_low", "ci_high", "n_folds"]
@@ -164,6 +153,7 @@ def edit_module(path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("workflow")
 def test_finished_run_has_nothing_to_do_and_plot_module_edit_reruns_only_its_figures(finished_run):
     assert planned_rules(snakemake(finished_run, *TARGETS, options=("-n",))) == []
     plots = finished_run / "src" / "editlab" / "plots"
@@ -178,6 +168,7 @@ def test_finished_run_has_nothing_to_do_and_plot_module_edit_reruns_only_its_fig
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("workflow")
 def test_report_builds_with_every_caption(finished_run):
     snakemake(finished_run, *TARGETS, options=("--report", "report.html"))
     html = (finished_run / "report.html").read_text(encoding="utf-8")
@@ -188,8 +179,9 @@ def test_report_builds_with_every_caption(finished_run):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("workflow")
 def test_workflow_refuses_mixed_protocols_with_a_clear_message(tmp_path):
-    workdir = copy_workflow(tmp_path)
+    workdir = results_workflow(tmp_path)
     write_synthetic_results(workdir, name=NAME, methods=("ft",), tasks=("fever",), n_folds=2, n_visited=20,
                             protocols={("fever", "ft", 1): "SR,GR:final;ER,TrainR,TestR:final"})
     result = snakemake(workdir, f"results/{NAME}/tables/sme/fever/ft.csv", check=False)
