@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from editlab.errors import DataFormatError
 from editlab.plots.activations import plot_patch_activations
 from editlab.plots.cost import plot_cost
 from editlab.plots.curves import plot_sme_curves
@@ -203,3 +204,15 @@ def test_curves_with_undefined_ratios_still_render(synthetic, tmp_path):
         runs.setdefault("ft", []).append((fold_file(synthetic, "zsre", "ft", k, "edits.jsonl"), str(curve)))
     plot_sme_curves("zsre", runs, ReportSettings(dpi=60), tmp_path / "u.pdf", tmp_path / "u.png", NAME)
     assert_figure_files(tmp_path / "u.pdf", tmp_path / "u.png")
+
+
+def test_curves_refuse_folds_with_different_protocols(tmp_path):
+    write_synthetic_results(tmp_path, name=NAME, methods=("ft",), tasks=("fever",), n_folds=2, n_visited=20,
+                            protocols={("fever", "ft", 1): "SR,GR:final;ER,TrainR,TestR:final"})
+    runs = {"ft": [(fold_file(tmp_path, "fever", "ft", k, "edits.jsonl"),
+                    fold_file(tmp_path, "fever", "ft", k, "curve.jsonl")) for k in range(2)]}
+    summaries = [fold_file(tmp_path, "fever", "ft", k, "summary.json") for k in range(2)]
+    with pytest.raises(DataFormatError, match="must not be averaged"):
+        plot_sme_curves("fever", runs, ReportSettings(dpi=60), tmp_path / "c.pdf", tmp_path / "c.png", NAME,
+                        summaries=summaries)
+    assert not (tmp_path / "c.pdf").exists()

@@ -12,7 +12,9 @@ rule fig_sme_curves:
     input:
         edits=lambda wc: [f for m in sme_methods() for f in sme_fold_outputs(wc.task, m, "edits.jsonl")],
         curves=lambda wc: [f for m in sme_methods() for f in sme_fold_outputs(wc.task, m, "curve.jsonl")],
-        code=library("plots/curves.py", "plots/bands.py", "results/intervals.py", *PLOT_COMMON),
+        summaries=lambda wc: [f for m in sme_methods() for f in sme_fold_outputs(wc.task, m, "summary.json")],
+        code=library("plots/curves.py", "plots/bands.py", "results/intervals.py", "results/aggregate.py",
+                     *PLOT_COMMON),
     params:
         runs=lambda wc: {m: list(zip(sme_fold_outputs(wc.task, m, "edits.jsonl"),
                                      sme_fold_outputs(wc.task, m, "curve.jsonl"))) for m in sme_methods()},
@@ -65,7 +67,7 @@ rule fig_long_stream:
         edits=[f"{RESULTS}/sme/{t}/{m}/long/edits.jsonl" for t in TASKS for m in long_stream_methods()],
         curves=[f"{RESULTS}/sme/{t}/{m}/long/curve.jsonl" for t in TASKS for m in long_stream_methods()],
         code=library("plots/long_stream.py", "plots/curves.py", "plots/bands.py", "results/intervals.py",
-                     *PLOT_COMMON),
+                     "results/aggregate.py", *PLOT_COMMON),
     params:
         runs={t: {m: (f"{RESULTS}/sme/{t}/{m}/long/edits.jsonl", f"{RESULTS}/sme/{t}/{m}/long/curve.jsonl")
                   for m in long_stream_methods()} for t in TASKS},

@@ -6,4 +6,5 @@ from editlab.runtime import script_logging
 
 with script_logging(snakemake.log[0]):
     plot_sme_curves(snakemake.wildcards.task, snakemake.params.runs, ReportSettings.from_config(snakemake.params.report),
-                    snakemake.output.pdf, snakemake.output.png, snakemake.params.profile)
+                    snakemake.output.pdf, snakemake.output.png, snakemake.params.profile,
+                    summaries=snakemake.input.summaries)

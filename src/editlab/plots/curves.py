@@ -14,7 +14,8 @@ from matplotlib.figure import Figure
 
 from editlab.plots.bands import mean_band, running_rates
 from editlab.plots.style import method_style, paper_style, save_figure
-from editlab.results.fold_outputs import read_curve, read_edits
+from editlab.results.aggregate import check_one_protocol
+from editlab.results.fold_outputs import read_curve, read_edits, read_summary
 from editlab.results.settings import ReportSettings
 from editlab.results.tables import task_label
 
@@ -54,8 +55,12 @@ def finish_panel(ax: Axes, metric: str, label: str) -> None:
 
 
 def plot_sme_curves(task: str, runs: Mapping[str, Sequence[tuple[str | Path, str | Path]]],
-                    settings: ReportSettings, pdf: str | Path, png: str | Path, profile: str) -> None:
-    """`runs` maps method -> [(edits.jsonl, curve.jsonl) per fold]."""
+                    settings: ReportSettings, pdf: str | Path, png: str | Path, profile: str,
+                    summaries: Sequence[str | Path] = ()) -> None:
+    """`runs` maps method -> [(edits.jsonl, curve.jsonl) per fold]; `summaries` are the same folds'
+    summary.json files, whose protocols must agree since the curves are averaged across folds."""
+    if summaries:
+        check_one_protocol({str(p): read_summary(p)["protocol"] for p in summaries}, f"curves of {task}")
     with paper_style():
         fig = Figure(figsize=(settings.figure_width_in, settings.figure_width_in * 0.55), layout="constrained")
         axes = fig.subplots(2, 3).ravel()
