@@ -16,6 +16,9 @@ export_src_path(SRC)
 configfile: "config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 validate_config(config)
 
 
@@ -24,6 +27,8 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/download.smk"
 include: "workflow/rules/splits.smk"
 include: "workflow/rules/base_models.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/figures.smk"
 
 
 rule all:
