@@ -18,6 +18,10 @@ def _tmp_sibling(path: Path, suffix: str = ".tmp") -> Path:
     # Same directory as the target so os.replace is a rename on one filesystem.
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
+    # mkstemp creates 0600; give results the permissions an ordinary file would get
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(name, 0o666 & ~umask)
     return Path(name)
 
 

@@ -16,6 +16,13 @@ from editlab.errors import EditlabError
 log = logging.getLogger("editlab")
 
 
+def export_src_path(src: str) -> None:
+    """Put this checkout's `src` first on PYTHONPATH so that job processes (scripts, cluster jobs) run
+    the library of the workflow that launched them even when another copy is pip-installed."""
+    parts = [src] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != src]
+    os.environ["PYTHONPATH"] = os.pathsep.join(parts)
+
+
 def seed_everything(seed: int, deterministic: bool = True) -> None:
     import numpy as np
     import torch
@@ -48,6 +55,25 @@ def configure_torch(config: Mapping[str, Any], threads: int | None = None) -> st
     torch.set_num_threads(max(1, n))
     seed_everything(int(config["seed"]), bool(config.get("deterministic", True)))
     return resolve_device(str(config.get("device", "auto")))
+
+
+@contextlib.contextmanager
+def gpu_slot(resources: Any) -> Iterator[Any]:
+    """Pin a GPU rule's job to the device slot(s) its `gpu` resource grants (see editlab.gpu).
+
+    Enter it inside `script_logging` and before any CUDA use: CUDA reads CUDA_VISIBLE_DEVICES once.
+    `resources` is the script's `snakemake.resources` (or a mapping / int).
+    """
+    from editlab.gpu import claim_gpus
+
+    if isinstance(resources, int):
+        n = resources
+    elif isinstance(resources, Mapping):
+        n = int(resources.get("gpu", 0) or 0)
+    else:
+        n = int(getattr(resources, "gpu", 0) or 0)
+    with claim_gpus(n) as claim:
+        yield claim
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ rule base_model:
         f"{BENCH}/base/{{task}}.tsv"
     wildcard_constraints:
         task="fever|zsre",
-    threads: 2
+    threads: config.get("threads", 1)
     resources:
         gpu=1,
         mem_mb=8000,

@@ -45,10 +45,92 @@ def base_targets():
     return [f"{RESULTS}/base/{task}/metrics.json" for task in TASKS]
 
 
+# Results stage (aggregate.smk, figures.smk). The sme section lands with the editing stage, hence .get.
+DEFAULT_SME_METHODS = ["tpatcher", "ft", "ftkl"]
+DEFAULT_LONG_STREAM_METHODS = ["tpatcher", "ft"]
+
+
+def sme_methods():
+    return config.get("sme", {}).get("methods", DEFAULT_SME_METHODS)
+
+
+def long_stream_methods():
+    long_stream = config.get("sme", {}).get("long_stream", {})
+    return long_stream.get("methods", DEFAULT_LONG_STREAM_METHODS) if long_stream.get("enabled", False) else []
+
+
+def report_section():
+    return config.get("report", {})
+
+
+def sme_fold_outputs(task, method, filename):
+    """One contract file (summary.json, edits.jsonl, ...) of every fold of a task and method."""
+    return [
+        f"{RESULTS}/sme/{task}/{method}/fold{k}/{filename}"
+        for k in range(config["splits"][task]["n_folds"])
+    ]
+
+
+def sme_fold_benchmarks(task, method):
+    return [
+        f"{BENCH}/sme/{task}/{method}/fold{k}.tsv"
+        for k in range(config["splits"][task]["n_folds"])
+    ]
+
+
+def sme_method_tables(kind):
+    return [f"{RESULTS}/tables/{kind}/{task}/{method}.csv" for task in TASKS for method in sme_methods()]
+
+
+def edit_speed_files():
+    """benchmarks/edit_speed.py's JSON as stored by the editing stage, when the cost figure shows it."""
+    return [f"{RESULTS}/benchmarks/edit_speed.json"] if report_section().get("edit_speed", False) else []
+
+
+def heatmap_fold():
+    """The fold shown in the heat map; it must exist in every task."""
+    fold = report_section().get("heatmap_fold", 0)
+    n_folds = min(config["splits"][task]["n_folds"] for task in TASKS)
+    if fold >= n_folds:
+        from editlab.errors import ConfigError
+
+        raise ConfigError(f"config key 'report.heatmap_fold': fold {fold} does not exist "
+                          f"(a task has only {n_folds} folds)")
+    return fold
+
+
+def figure_files(stem):
+    return [f"{FIGURES}/{stem}.pdf", f"{FIGURES}/{stem}.png"]
+
+
+def table_files(stem):
+    return [f"{FIGURES}/{stem}.{ext}" for ext in ("md", "tex", "html")]
+
+
+def results_targets():
+    """Tables and the figures enabled in report.figures (DESIGN §11)."""
+    figures = report_section().get("figures", ["sme_curves", "patch_activations", "long_stream", "cost"])
+    targets = [f"{RESULTS}/tables/sme.csv", f"{RESULTS}/tables/cost.csv"]
+    targets += table_files("table_main") + table_files("table_cost")
+    if "sme_curves" in figures:
+        for task in TASKS:
+            targets += figure_files(f"sme_curves_{task}")
+    if "patch_activations" in figures and "tpatcher" in sme_methods():
+        for task in TASKS:
+            targets += figure_files(f"patch_activations_{task}")
+    if "long_stream" in figures and long_stream_methods():
+        targets += figure_files("long_stream")
+    if "cost" in figures:
+        targets += figure_files("cost_per_edit")
+    return targets
+
+
 def all_targets():
     targets = base_targets()
     for task in TASKS:
         targets += fold_files(task)
+    if "sme" in config:  # the editing stage that feeds the results stage is configured
+        targets += results_targets()
     targets += nmt_targets()
     return targets
 

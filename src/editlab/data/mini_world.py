@@ -75,6 +75,7 @@ class WorldConfig:
     zsre_n_train: int
     zsre_n_dev: int
     p_supports: float = 0.5
+    fever_negative_skew: float = 1.0
     first_names_per_region: int = 2
 
     @classmethod
@@ -82,6 +83,7 @@ class WorldConfig:
         return cls(seed=seed, n_regions=section["n_regions"], n_people_per_region=section["n_people_per_region"],
                    n_cities_per_region=section["n_cities_per_region"], n_orgs=section["n_orgs"],
                    p_regular=section["p_regular"], fever_n_train=section["fever"]["n_train"],
+                   fever_negative_skew=section["fever"].get("negative_skew", 1.0),
                    fever_n_dev=section["fever"]["n_dev"], p_supports=section["fever"].get("p_supports", 0.5),
                    zsre_n_train=section["zsre"]["n_train"], zsre_n_dev=section["zsre"]["n_dev"],
                    first_names_per_region=section.get("first_names_per_region", 2))
@@ -200,13 +202,26 @@ def zsre_records(world: World, facts: list[tuple[int, str]], rng: random.Random)
     return records
 
 
+def _decoy_weights(world: World, rng: random.Random, skew: float) -> dict[str, dict[str, float]]:
+    """Per relation, a Zipf-like weight per object for drawing false claims' objects. Like the
+    claim-only cues of real FEVER, this lets a checker guess unseen claims above chance from the object
+    alone; it is the only cue that generalises beyond memorised claims."""
+    weights = {}
+    for relation in RELATIONS:
+        objs = list(_objects(world, relation))
+        rng.shuffle(objs)
+        weights[relation] = {o: 1.0 / (rank + 1) ** skew for rank, o in enumerate(objs)}
+    return weights
+
+
 def fever_records(world: World, facts: list[tuple[int, str]], rng: random.Random, p_supports: float,
-                  first_id: int) -> list[dict[str, Any]]:
+                  first_id: int, decoys: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
     records = []
     for i, (person, relation) in enumerate(facts):
         subject, truth = world.people[person], world.facts[person][relation]
         supports = rng.random() < p_supports
-        obj = truth if supports else rng.choice([o for o in _objects(world, relation) if o != truth])
+        wrong = [o for o in _objects(world, relation) if o != truth]
+        obj = truth if supports else rng.choices(wrong, weights=[decoys[relation][o] for o in wrong])[0]
         claims = [t.format(s=subject, o=obj) for t in CLAIM_TEMPLATES[relation]]
         claim = rng.choice(claims)
         label = "SUPPORTS" if supports else "REFUTES"
@@ -236,7 +251,8 @@ def write_mini_dataset(cfg: WorldConfig, *, fever_train: str | Path, fever_dev: 
     fever_train_facts, fever_dev_facts = _facts(w, rng, cfg.fever_n_train, cfg.fever_n_dev, "fever")
     write_text(zsre_train, _jsonl(zsre_records(w, zsre_train_facts, rng)))
     write_text(zsre_dev, _jsonl(zsre_records(w, zsre_dev_facts, rng)))
-    write_text(fever_train, _jsonl(fever_records(w, fever_train_facts, rng, cfg.p_supports, first_id=100000)))
-    write_text(fever_dev, _jsonl(fever_records(w, fever_dev_facts, rng, cfg.p_supports, first_id=900000)))
+    decoys = _decoy_weights(w, rng, cfg.fever_negative_skew)
+    write_text(fever_train, _jsonl(fever_records(w, fever_train_facts, rng, cfg.p_supports, 100000, decoys)))
+    write_text(fever_dev, _jsonl(fever_records(w, fever_dev_facts, rng, cfg.p_supports, 900000, decoys)))
     write_json(world, {"config": asdict(cfg), "countries": w.countries, "languages": w.languages,
                        "cities": w.cities, "n_people": len(w.people)})

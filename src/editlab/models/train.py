@@ -1,4 +1,4 @@
-"""Fine-tuning of the base models (DESIGN §5): AdamW, linear warmup and decay, best-val selection."""
+"""Fine-tuning of the base models (DESIGN §5): AdamW, linear warmup and decay, best-val (or last) epoch."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ class TrainConfig:
     entropy_coef: float = 0.1
     label_smoothing: float = 0.1
     eval_batch_size: int = 256
+    # reference: keep the epoch with the best validation accuracy; "last" keeps the final epoch
+    selection: str = "best_val"
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> TrainConfig:
@@ -99,7 +101,9 @@ def train_base(task: str, model: PreTrainedModel, tokenizer: PreTrainedTokenizer
         history.append({"epoch": epoch, "loss": running / steps_per_epoch, "val_acc": val_acc})
         log.info("epoch %d loss %.4f val_acc %.4f (%.0fs)", epoch, running / steps_per_epoch, val_acc,
                  time.perf_counter() - t0)
-        if val_acc > best_acc:
+        if cfg.selection == "last":
+            best_acc, best_epoch = val_acc, epoch
+        elif val_acc > best_acc:
             best_acc, best_epoch = val_acc, epoch
             best_state = copy.deepcopy(model.state_dict())
         if cfg.max_updates and step >= cfg.max_updates:

@@ -1,0 +1,1 @@
+"""Paper figures, one module per figure kind; `style` holds what they share."""

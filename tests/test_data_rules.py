@@ -1,0 +1,130 @@
+"""The data rules of workflow/rules/download.smk run by Snakemake on offline fixtures, and the paper
+profile's full dry-run DAG."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import copy_workflow
+import yaml
+
+from data_fixtures import ServerState, fever_record, http_server, tiny_marian, write_jsonl, zsre_record
+from editlab.config import load_config
+from editlab.data.readers import read_cao_fever, read_cao_zsre
+
+REPO = Path(__file__).resolve().parents[1]
+KILT_NAMES = ["fever-train-kilt.jsonl", "fever-dev-kilt.jsonl", "structured_zeroshot-train-kilt.jsonl",
+              "structured_zeroshot-dev-kilt.jsonl"]
+TARGETS = ["results/t/data/fever/fever-train-kilt.jsonl", "results/t/data/fever/fever-dev-kilt.jsonl",
+           "results/t/data/zsre/structured_zeroshot-train-new_annotated_final.jsonl",
+           "results/t/data/zsre/structured_zeroshot-dev-new_annotated_final.jsonl"]
+
+
+def snakemake(workdir: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
+    env["PYTHONPATH"] = str(workdir / "src")
+    proc = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, env=env, capture_output=True,
+                          text=True, timeout=600)
+    if ok:
+        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
+    return proc
+
+
+@pytest.mark.slow
+def test_kilt_download_and_backtranslate_rules(tmp_path):
+    wf = copy_workflow(tmp_path / "wf")
+    kilt = {"fever-train-kilt.jsonl": [fever_record(i, False) for i in range(6)],
+            "fever-dev-kilt.jsonl": [fever_record(i, False) for i in range(6, 9)],
+            "structured_zeroshot-train-kilt.jsonl": [zsre_record(i, False) for i in range(6)],
+            "structured_zeroshot-dev-kilt.jsonl": [zsre_record(i, False) for i in range(6, 9)]}
+    state = ServerState(files={f"/{n}": write_jsonl(tmp_path / "kilt" / n, rows) for n, rows in kilt.items()})
+    state.cut_remaining["/fever-train-kilt.jsonl"] = 1  # the first run is interrupted on this file
+    en_de, de_en = tiny_marian(tmp_path / "en-de", 1), tiny_marian(tmp_path / "de-en", 2)
+    with http_server(state) as base:
+        files = {n: {"url": f"{base}/{n}", "sha256": hashlib.sha256(state.files[f"/{n}"]).hexdigest()}
+                 for n in KILT_NAMES}
+        override = {"name": "t", "threads": 1, "data": {
+            "source": "kilt", "kilt": {"files": files}, "download": {"retries": 0, "timeout_s": 5, "backoff_s": 0},
+            "backtranslate": {"forward_model": str(en_de), "backward_model": str(de_en), "batch_size": 4,
+                              "max_length": 10}}}
+        (wf / "t.yaml").write_text(yaml.safe_dump(override))
+        # two of the four files keep it quick: both rules, both tasks, the interrupted download
+        args = [TARGETS[0], TARGETS[3], "--cores", "2", "--resources", "gpu=0", "--keep-going", "--configfile", "t.yaml"]
+        first = snakemake(wf, *args, ok=False)
+        assert first.returncode != 0
+        part = wf / "results/t/data/kilt/fever-train-kilt.jsonl.part"
+        kept = part.stat().st_size if part.exists() else 0
+        assert 0 < kept < len(state.files["/fever-train-kilt.jsonl"])
+        assert "a rerun resumes" in (wf / "logs/t/data/download_fever-train-kilt.jsonl.log").read_text()
+        snakemake(wf, *args)  # the rerun completes the interrupted download
+        # the rerun asked only for the missing bytes
+        assert ("/fever-train-kilt.jsonl", f"bytes={kept}-") in state.requests
+    assert (wf / "results/t/data/kilt/fever-train-kilt.jsonl").read_bytes() == state.files["/fever-train-kilt.jsonl"]
+    fever = read_cao_fever(wf / TARGETS[0], require_rephrases=True)
+    zsre = read_cao_zsre(wf / TARGETS[3], require_rephrases=True)
+    assert [e.id for e in fever] == [r["id"] for r in kilt["fever-train-kilt.jsonl"]]
+    assert [e.id for e in zsre] == [r["id"] for r in kilt["structured_zeroshot-dev-kilt.jsonl"]]
+    assert all(e.rephrases and e.input not in e.rephrases for e in fever + zsre)
+
+
+@pytest.mark.slow
+def test_kilt_download_rule_checksum_mismatch(tmp_path):
+    wf = copy_workflow(tmp_path / "wf")
+    state = ServerState(files={"/fever-dev-kilt.jsonl": write_jsonl(tmp_path / "f.jsonl", [fever_record(1, False)])})
+    with http_server(state) as base:
+        files = {n: {"url": f"{base}/{n}", "sha256": "f" * 64} for n in KILT_NAMES}
+        (wf / "t.yaml").write_text(yaml.safe_dump({"name": "t", "data": {"source": "kilt", "kilt": {"files": files},
+                                                                         "download": {"retries": 0}}}))
+        proc = snakemake(wf, "results/t/data/kilt/fever-dev-kilt.jsonl", "--cores", "1", "--configfile", "t.yaml",
+                         ok=False)
+    assert proc.returncode != 0
+    assert re.search(r"fever-dev-kilt.jsonl: checksum mismatch: expected sha256 f{64}, got [0-9a-f]{64}", proc.stderr)
+    assert not list((wf / "results/t/data/kilt").glob("fever-dev-kilt.jsonl*"))
+
+
+@pytest.mark.slow
+def test_cao_ingest_rule_from_local_zip(tmp_path):
+    import zipfile
+
+    wf = copy_workflow(tmp_path / "wf")
+    archive = tmp_path / "data.zip"
+    rows = {TARGETS[0]: [fever_record(i) for i in range(5)], TARGETS[1]: [fever_record(i) for i in range(5, 8)],
+            TARGETS[2]: [zsre_record(i) for i in range(5)], TARGETS[3]: [zsre_record(i) for i in range(5, 8)]}
+    blobs = {}
+    with zipfile.ZipFile(archive, "w") as zf:
+        for target, recs in rows.items():
+            blobs[target] = write_jsonl(tmp_path / "tmp.jsonl", recs)
+            zf.writestr(f"data/{Path(target).parent.name}/{Path(target).name}", blobs[target])
+    override = {"name": "t", "data": {"source": "cao", "cao": {
+        "path": str(archive), "archive_sha256": hashlib.sha256(archive.read_bytes()).hexdigest()}}}
+    (wf / "t.yaml").write_text(yaml.safe_dump(override))
+    snakemake(wf, *TARGETS, "--cores", "1", "--configfile", "t.yaml")
+    assert all((wf / t).read_bytes() == blobs[t] for t in TARGETS)
+
+
+def job_stats(output: str) -> dict[str, int]:
+    table = output.split("Job stats:")[1].split("\n\n")[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, flags=re.M)}
+
+
+@pytest.mark.parametrize("source", ["cao", "kilt"])
+def test_paper_profile_dry_run_shows_the_full_dag(tmp_path, source):
+    wf = copy_workflow(tmp_path / "wf")
+    proc = snakemake(wf, "-n", "--configfile", "config/paper.yaml", "--config", f"data={{'source': '{source}'}}")
+    stats = job_stats(proc.stdout)
+    paper = load_config(REPO / "config/paper.yaml")
+    n_folds = sum(paper["splits"][task]["n_folds"] for task in ("fever", "zsre"))
+    assert n_folds == 40 and stats["fold"] == n_folds
+    assert stats["splits"] == 2 and stats["base_model"] == 2
+    if source == "cao":
+        assert stats["ingest_cao"] == 1 and "download_kilt" not in stats
+    else:
+        assert stats["download_kilt"] == 4 and stats["backtranslate_fever"] == 2 and stats["backtranslate_zsre"] == 2
+    assert "mini_data" not in stats
+    assert stats["total"] == sum(v for k, v in stats.items() if k != "total")
