@@ -22,6 +22,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/splits.smk"
 include: "workflow/rules/base_models.smk"
+include: "workflow/rules/edit.smk"
 
 
 rule all:
