@@ -74,7 +74,7 @@ class WorldConfig:
     zsre_n_train: int
     zsre_n_dev: int
     p_supports: float = 0.5
-    first_names_per_region: int = 6
+    first_names_per_region: int = 2
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any], seed: int) -> WorldConfig:
@@ -82,7 +82,8 @@ class WorldConfig:
                    n_cities_per_region=section["n_cities_per_region"], n_orgs=section["n_orgs"],
                    p_regular=section["p_regular"], fever_n_train=section["fever"]["n_train"],
                    fever_n_dev=section["fever"]["n_dev"], p_supports=section["fever"].get("p_supports", 0.5),
-                   zsre_n_train=section["zsre"]["n_train"], zsre_n_dev=section["zsre"]["n_dev"])
+                   zsre_n_train=section["zsre"]["n_train"], zsre_n_dev=section["zsre"]["n_dev"],
+                   first_names_per_region=section.get("first_names_per_region", 2))
 
 
 @dataclass(frozen=True)
@@ -121,20 +122,14 @@ def build_world(cfg: WorldConfig) -> World:
     orgs = tuple(names.word(2, "corp") for _ in range(cfg.n_orgs))
     universities = tuple(names.word(2, "ton") for _ in range(max(2, cfg.n_orgs // 2)))
     first = [[names.word(2) for _ in range(cfg.first_names_per_region)] for _ in range(cfg.n_regions)]
-    n_last = max(50, cfg.n_people_per_region * cfg.n_regions // 8)
-    last = [names.word(3) for _ in range(n_last)]
     all_cities = [c for region in cities for c in region]
 
     people: list[str] = []
     facts: list[dict[str, str]] = []
-    seen: set[str] = set()
     for region in range(cfg.n_regions):
         for _ in range(cfg.n_people_per_region):
-            while True:
-                person = f"{rng.choice(first[region])} {rng.choice(last)}"
-                if person not in seen:
-                    seen.add(person)
-                    break
+            # A unique surname gives every person a token of its own to attach memorised facts to.
+            person = f"{rng.choice(first[region])} {names.word(3)}"
 
             def regular(objs: tuple[str, ...]) -> str:
                 return objs[region] if rng.random() < cfg.p_regular else rng.choice(objs)
