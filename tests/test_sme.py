@@ -4,9 +4,6 @@ end-to-end workflow run on config/ci.yaml."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +16,7 @@ from editlab.errors import ConfigError, DataFormatError
 from editlab.models.build import save_base_model
 from editlab.sme.metrics import PROTOCOL, stream_metrics
 from editlab.sme.runner import run_stream
+from conftest import copy_workflow, run_snakemake
 from test_tpatcher import _fever, _zsre
 
 REPO = Path(__file__).resolve().parents[1]
@@ -149,23 +147,22 @@ def test_bad_inputs_name_the_problem(tmp_path):
 
 @pytest.mark.slow
 def test_workflow_runs_sme_folds_on_ci(tmp_path):
-    """Real snakemake on config/ci.yaml (data -> splits -> base -> one fold of each method and task)."""
-    work = tmp_path / "wf"
-    shutil.copytree(REPO, work, ignore=shutil.ignore_patterns(".git", "results", "logs", ".snakemake", "benchmarks",
-                                                              ".pytest_cache", "__pycache__", "figures"))
+    """Real snakemake on config/ci.yaml (data -> splits -> base -> fold 0 of each method and task)."""
+    work = copy_workflow(tmp_path / "wf")
     (work / "fast.yaml").write_text(yaml.safe_dump({"sme": {
         "tpatcher": {"max_steps": 30, "val_every": 10, "val_start": 10},
         "ft": {"max_steps": 10}, "ftkl": {"max_steps": 10, "kl_memory_size": 16, "kl_history": 4}}}))
     targets = [f"results/ci/sme/{t}/{m}/fold0/summary.json" for t in ("fever", "zsre") for m in ("tpatcher", "ft", "ftkl")]
-    cmd = [sys.executable, "-m", "snakemake", *targets, "--cores", "2", "--resources", "gpu=0", "--configfile",
-           "config/ci.yaml", "fast.yaml"]
-    proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_snakemake(work, "--configfile", "config/ci.yaml", "fast.yaml", "--", *targets)
     for target in targets:
         summary = json.loads((work / target).read_text())
-        assert summary["protocol"] == PROTOCOL and summary["n_visited"] > 0
-        assert (work / target).with_name("edits.jsonl").exists()
+        assert summary["protocol"] == PROTOCOL and summary["n_visited"] > 0 and summary["path"] == "cached"
+        edits = (work / target).with_name("edits.jsonl").read_text().splitlines()
+        assert len(edits) == summary["n_visited"]
     assert (work / "results/ci/sme/fever/tpatcher/fold0/activations.npz").exists()
     for t in ("fever", "zsre"):
         for m in ("tpatcher", "ft", "ftkl"):
             assert (work / f"benchmarks/out/ci/sme/{t}/{m}/fold0.tsv").exists()
+    # Nothing left to do: the rules' inputs (library modules included) are all accounted for.
+    dry = run_snakemake(work, "--configfile", "config/ci.yaml", "fast.yaml", "-n", "--", *targets)
+    assert "Nothing to be done" in dry.stdout + dry.stderr
