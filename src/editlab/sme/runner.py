@@ -103,7 +103,7 @@ def _max_pre_activation(path: ExecutionPath, examples: Sequence[Example]) -> np.
             mask = enc.batch["decoder_attention_mask"].bool()[..., None]
             acts = acts.masked_fill(~mask, float("-inf")).amax(1)
             per_example = torch.full((enc.n_examples, acts.shape[-1]), float("-inf"), device=acts.device)
-            per_example.index_reduce_(0, enc.owner, acts, "amax")
+            per_example.scatter_reduce_(0, enc.owner[:, None].expand_as(acts), acts, "amax")
             acts = per_example
         cols.append(acts)
     if not cols:
