@@ -15,9 +15,13 @@ import statistics
 from pathlib import Path
 
 from editlab.config import load_config
+from editlab.editors.site import ffn_site
+from editlab.editors.task_ops import task_ops
 from editlab.io import read_json
+from editlab.models.build import load_base_model
 from editlab.runtime import script_logging
-from editlab.sme.runner import run_stream
+from editlab.sme.paths import execution_path
+from editlab.sme.runner import load_stream_data, run_stream
 
 METRICS = ("SR", "GR", "ER", "TrainR", "TestR", "n_edits", "seconds_per_edit")
 DATA = {"fever": ("fever/fever-train-kilt.jsonl", "fever/fever-dev-kilt.jsonl"),
@@ -38,6 +42,20 @@ def spread(values: list[float]) -> dict:
     if not values:
         return {"mean": None, "sd": None}
     return {"mean": statistics.fmean(values), "sd": statistics.stdev(values) if len(values) > 1 else 0.0}
+
+
+def base_accuracy_agreement(task: str, config: dict, results: Path) -> dict:
+    """Per-example agreement of the two paths' correctness judgements on the base model's test set
+    (zsRE: teacher-forced argmax vs greedy generation)."""
+    model, tokenizer = load_base_model(task, results / "base" / task / "model")
+    data = load_stream_data(task, stream_files(results, task, 0))
+    site = ffn_site(task, model)
+    ops = task_ops(task, tokenizer, model, config["base"][task]["train"])
+    judged = {name: execution_path(name, site, ops, "cpu").correct(data.test) for name in ("cached", "reference")}
+    same = sum(a == b for a, b in zip(judged["cached"], judged["reference"], strict=True))
+    return {"n": len(data.test), "agree": same / max(1, len(data.test)),
+            "cached_acc": sum(judged["cached"]) / max(1, len(data.test)),
+            "reference_acc": sum(judged["reference"]) / max(1, len(data.test))}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
                 rows["cached"].append(read_json(results / "sme" / task / "tpatcher" / f"fold{k}" / "summary.json"))
             report[task] = {path: {m: spread([r[m] for r in summaries]) for m in METRICS}
                             for path, summaries in rows.items()}
+            report[task]["base_test_agreement"] = base_accuracy_agreement(task, config, results)
+            print(task, "base test-set correctness, cached vs reference judgement:",
+                  json.dumps(report[task]["base_test_agreement"]))
             for m in METRICS:
                 c, r = report[task]["cached"][m], report[task]["reference"][m]
                 fmt = lambda s: "n/a" if s["mean"] is None else f"{s['mean']:.4f} ± {s['sd']:.4f}"  # noqa: E731
