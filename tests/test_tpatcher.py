@@ -84,6 +84,20 @@ def test_losses_equal_hand_computation():
     assert memory_loss(mem, edit, gamma, beta, k, k).item() == pytest.approx(want, rel=1e-6)
 
 
+def test_memory_loss_shortcut_matches_full_tensor():
+    torch.manual_seed(1)
+    mem = torch.randn(50, 3, requires_grad=True)
+    edit = torch.randn(8, 3, requires_grad=True)
+    fast = memory_loss(mem, edit, 3.0, -3.0, 7, 7)
+    rel = mem[:, None, :] - edit[None] + 3.0
+    naive = top_k_exp_mean(rel, 7) + top_k_exp_mean((mem + 3.0)[:, None, :].expand_as(rel), 7)
+    torch.testing.assert_close(fast, naive)
+    g_fast = torch.autograd.grad(fast, (mem, edit))
+    g_naive = torch.autograd.grad(naive, (mem, edit))
+    for a, b in zip(g_fast, g_naive):
+        torch.testing.assert_close(a, b)
+
+
 def test_early_stop_rule():
     assert not early_stop([1.0], 0.001, 1)
     assert not early_stop([1.0, 0.5], 0.001, 1)

@@ -26,6 +26,11 @@ def memory_loss(memory_acts: torch.Tensor, edit_acts: torch.Tensor, gamma: float
     memory_acts [M, n_new], edit_acts [copies, n_new]. Like the reference, both terms are taken over the
     (M, copies, n_new) tensor, so the absolute term sees every memory activation once per copy.
     """
+    k = max(k_relative, k_absolute)
+    if memory_acts.shape[0] > k:
+        # Exact shortcut: for each neuron and copy both terms increase with a_m, so their k largest
+        # entries come from the k largest memory activations of that neuron.
+        memory_acts = torch.topk(memory_acts, k, dim=0).values
     relative = memory_acts[:, None, :] - edit_acts[None, :, :] + gamma
     absolute = (memory_acts - beta)[:, None, :].expand_as(relative)
     return top_k_exp_mean(relative, k_relative) + top_k_exp_mean(absolute, k_absolute)

@@ -80,13 +80,16 @@ class PatchBank(nn.Module):
             acts = torch.cat([acts, self.new_pre_activation(h)], dim=-1)
         return acts
 
-    def forward(self, h: torch.Tensor, training: bool = False) -> torch.Tensor:
-        """Contribution to the FFN output for FFN inputs h [..., d_in]."""
-        if self.n_committed == 0 and self.new_keys is None:
+    def forward(self, h: torch.Tensor, training: bool = False, new_only: bool = False) -> torch.Tensor:
+        """Contribution to the FFN output for FFN inputs h [..., d_in] (`new_only`: of the neurons being
+        trained only, for callers that hold the rest fixed)."""
+        has_new = self.new_keys is not None
+        if (self.n_committed == 0 or new_only) and not has_new:
             return torch.zeros(*h.shape[:-1], self.values.shape[1], device=h.device, dtype=h.dtype)
-        values = self.values
-        if self.new_keys is not None:
-            values = torch.cat([values, self.new_u * self.new_scale])
-        hidden = self.activation(self.pre_activation(h))
-        hidden = F.dropout(hidden, p=self.activation_dropout, training=training)
+        if new_only:
+            acts, values = self.new_pre_activation(h), self.new_u * self.new_scale
+        else:
+            acts = self.pre_activation(h)
+            values = torch.cat([self.values, self.new_u * self.new_scale]) if has_new else self.values
+        hidden = F.dropout(self.activation(acts), p=self.activation_dropout, training=training)
         return hidden @ values

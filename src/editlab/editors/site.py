@@ -56,9 +56,23 @@ class FFNSite:
         hidden = F.dropout(self.activation(self.fc_in(h)), p=self.activation_dropout, training=training)
         return self.fc_out(hidden) + self.bank(h, training)
 
-    def head(self, h: torch.Tensor, training: bool) -> torch.Tensor:
-        """Task logits from FFN inputs: FEVER h [B, d] -> [B]; zsRE h [B, T, d] -> [B, T, vocab]."""
-        return self.after_ffn(self.ffn(h, training), h, training)
+    def head(self, h: torch.Tensor, training: bool, fixed_ffn: torch.Tensor | None = None) -> torch.Tensor:
+        """Task logits from FFN inputs: FEVER h [B, d] -> [B]; zsRE h [B, T, d] -> [B, T, vocab].
+
+        `fixed_ffn` = `fixed_ffn_output(h)` computed earlier: then only the neurons being trained run.
+        """
+        ffn = self.ffn(h, training) if fixed_ffn is None else fixed_ffn + self.bank(h, training, new_only=True)
+        return self.after_ffn(ffn, h, training)
+
+    @torch.no_grad()
+    def fixed_ffn_output(self, h: torch.Tensor) -> torch.Tensor:
+        """The FFN output without the neurons being trained; constant while the weights and committed
+        patches are, and valid in train mode only without activation dropout."""
+        hidden = self.activation(self.fc_in(h))
+        out = self.fc_out(hidden)
+        if self.bank.n_committed:
+            out = out + self.activation(h @ self.bank.keys.T + self.bank.biases) @ self.bank.values
+        return out
 
     def ffn_parameters(self) -> list[nn.Parameter]:
         return [*self.fc_in.parameters(), *self.fc_out.parameters()]

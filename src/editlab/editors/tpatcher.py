@@ -121,7 +121,7 @@ class TPatcher:
         else:
             positions, init = [0], q
         bank.add(init, index, key_exponent=p.key_exponent, value_scale=p.value_scale, generator=self.generator)
-        optimizer = torch.optim.Adam(bank.trainable(), lr=p.lr, weight_decay=p.weight_decay)
+        optimizer = torch.optim.Adam(bank.trainable(), lr=p.lr, weight_decay=p.weight_decay, foreach=True)
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=p.lr_factor,
                                                                patience=p.lr_patience, threshold=p.lr_threshold)
         history: list[float] = []
@@ -129,7 +129,7 @@ class TPatcher:
         last: dict[str, float] = {}
         while step < p.max_steps and not stopped:
             step += 1
-            logits, h, enc = path.forward(inputs, training=True)
+            logits, h, enc = path.forward(inputs, training=True, static_ffn=True)
             losses = self._losses(logits, h, enc.labels, positions, self.memory.train)
             optimizer.zero_grad(set_to_none=True)
             losses["total"].backward()
@@ -137,7 +137,7 @@ class TPatcher:
             optimizer.step()
             if step % p.val_every == 0:
                 with torch.no_grad():
-                    logits, h, enc = path.forward(inputs, training=False)
+                    logits, h, enc = path.forward(inputs, training=False, static_ffn=True)
                     val = self._losses(logits, h, enc.labels, positions, self.memory.val)
                     ok = bool(path.ops.row_correct(logits, enc.labels).all())
                 scheduler.step(float(val["edit"]))

@@ -12,7 +12,7 @@ returns (documented in docs/methods/transformer_patcher.md).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -33,6 +33,7 @@ class EditInputs:
     copies: Encoded
     eval_queries: torch.Tensor            # FEVER [1, d]; zsRE [1, T, d]
     copy_queries: torch.Tensor | None     # cached path only: train-mode queries of the copies
+    fixed: dict[bool, torch.Tensor] = field(default_factory=dict)   # cached FFN output w/o new neurons
 
 
 class ExecutionPath:
@@ -64,8 +65,13 @@ class ExecutionPath:
         return EditInputs(example, single, single.repeat(copies), q, None)
 
     # -- path-specific ---------------------------------------------------------------------------
-    def forward(self, inputs: EditInputs, training: bool) -> tuple[torch.Tensor, torch.Tensor, Encoded]:
-        """(logits, queries, encoding) of the copies (training) or the single example (eval)."""
+    def forward(self, inputs: EditInputs, training: bool, static_ffn: bool = False
+                ) -> tuple[torch.Tensor, torch.Tensor, Encoded]:
+        """(logits, queries, encoding) of the copies (training) or the single example (eval).
+
+        `static_ffn`: the caller trains only new patch neurons (FFN weights and committed patches fixed
+        during this edit), so a path may reuse the rest of the FFN output.
+        """
         raise NotImplementedError
 
     def correct(self, examples: Sequence[Example]) -> list[bool]:
@@ -93,9 +99,15 @@ class CachedPath(ExecutionPath):
         inputs.copy_queries = self.ops.queries(self.site.capture(inputs.copies.batch, training=True), inputs.copies)
         return inputs
 
-    def forward(self, inputs: EditInputs, training: bool) -> tuple[torch.Tensor, torch.Tensor, Encoded]:
+    def forward(self, inputs: EditInputs, training: bool, static_ffn: bool = False
+                ) -> tuple[torch.Tensor, torch.Tensor, Encoded]:
         h = inputs.copy_queries if training else inputs.eval_queries
-        return self.site.head(h, training), h, inputs.copies if training else inputs.single
+        fixed = None
+        if static_ffn and not (training and self.site.activation_dropout > 0):
+            if training not in inputs.fixed:
+                inputs.fixed[training] = self.site.fixed_ffn_output(h)
+            fixed = inputs.fixed[training]
+        return self.site.head(h, training, fixed), h, inputs.copies if training else inputs.single
 
     @torch.no_grad()
     def _correct_from(self, parts: list[tuple[torch.Tensor, Encoded]], n_examples: int) -> list[bool]:
@@ -116,7 +128,8 @@ class CachedPath(ExecutionPath):
 class ReferencePath(ExecutionPath):
     name = "reference"
 
-    def forward(self, inputs: EditInputs, training: bool) -> tuple[torch.Tensor, torch.Tensor, Encoded]:
+    def forward(self, inputs: EditInputs, training: bool, static_ffn: bool = False
+                ) -> tuple[torch.Tensor, torch.Tensor, Encoded]:
         enc = inputs.copies if training else inputs.single
         self.model.train(training)
         try:
