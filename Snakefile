@@ -30,6 +30,7 @@ include: "workflow/rules/base_models.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/nmt.smk"
+include: "workflow/rules/edit.smk"
 
 
 rule all:

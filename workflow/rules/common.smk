@@ -125,10 +125,48 @@ def results_targets():
     return targets
 
 
+SME_CODE = library("sme/runner.py", "sme/paths.py", "sme/metrics.py", "sme/state.py", "editors/__init__.py",
+                   "editors/base.py", "editors/site.py", "editors/patch.py", "editors/losses.py",
+                   "editors/task_ops.py", "editors/tpatcher.py", "editors/ft.py", "editors/ftkl.py",
+                   "models/build.py", "tasks/fever.py", "tasks/zsre.py")
+
+
+def sme_inputs(wc):
+    """Base model, data, the evaluation/memory splits, and the stream's fold file(s)."""
+    splits = split_files(wc.task)
+    if wc.stream == "long":
+        folds = fold_files(wc.task)
+    else:
+        folds = [f"{RESULTS}/splits/{wc.task}/{wc.stream}.txt"]
+    return {
+        "base_model": f"{RESULTS}/base/{wc.task}/model",
+        **data_files(wc.task),
+        **{name: splits[name] for name in ("trainr", "test", "memory", "val")},
+        "folds": folds,
+        "code": SME_CODE,
+    }
+
+
+def sme_targets():
+    """Summaries of every SME stream: all folds x methods, plus the long streams when enabled."""
+    sme = config.get("sme") or {}
+    targets = []
+    for task in TASKS:
+        for method in sme.get("methods", []):
+            targets += [f"{RESULTS}/sme/{task}/{method}/fold{k}/summary.json"
+                        for k in range(config["splits"][task]["n_folds"])]
+        long_stream = sme.get("long_stream") or {}
+        if long_stream.get("enabled"):
+            targets += [f"{RESULTS}/sme/{task}/{method}/long/summary.json"
+                        for method in long_stream.get("methods", ["tpatcher", "ft"])]
+    return targets
+
+
 def all_targets():
     targets = base_targets()
     for task in TASKS:
         targets += fold_files(task)
+    targets += sme_targets()
     if "sme" in config:  # the editing stage that feeds the results stage is configured
         targets += results_targets()
     targets += nmt_targets()

@@ -1,0 +1,42 @@
+"""The editor interface: prepare on a model and its data, edit one example, report what was added."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from editlab.data.records import Example
+from editlab.errors import ConfigError
+
+
+@dataclass
+class EditOutcome:
+    n_neurons: int          # neurons added by this edit (0 for weight-updating editors)
+    steps: int              # optimiser steps taken
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class Editor(Protocol):
+    method: str
+
+    def prepare(self, path: Any, memory: Sequence[Example], val: Sequence[Example]) -> None:
+        """Build what the editor needs before the stream (memories, reference outputs)."""
+
+    def edit(self, example: Example, index: int) -> EditOutcome:
+        """Change the model so that it gets `example` right; `index` is its position in the stream."""
+
+
+def merged_section(section: Mapping[str, Any], task: str) -> dict[str, Any]:
+    """A method's config section with its per-task overrides (keys `fever`/`zsre`) applied."""
+    out = {k: v for k, v in section.items() if k not in ("fever", "zsre")}
+    out.update(section.get(task) or {})
+    return out
+
+
+def build_dataclass(cls: type, values: Mapping[str, Any], where: str) -> Any:
+    names = set(cls.__dataclass_fields__)
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ConfigError(f"config key '{where}.{unknown[0]}': unknown hyperparameter")
+    return cls(**values)

@@ -1,0 +1,68 @@
+"""FT baseline: fine-tune all weights of the patched FFN on the edit until it is right (DESIGN §6)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from editlab.data.records import Example
+from editlab.editors.base import EditOutcome, build_dataclass, merged_section
+
+
+@dataclass(frozen=True)
+class FTParams:
+    copies: int = 8           # same train-mode edit batch as T-Patcher
+    lr: float = 1e-5
+    weight_decay: float = 0.0
+    max_steps: int = 2000     # the reference's max_edit_step
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any], task: str) -> FTParams:
+        return build_dataclass(cls, merged_section(section, task), "sme.ft")
+
+
+def fine_tune(path: Any, example: Example, copies: int, lr: float, weight_decay: float, max_steps: int,
+              extra_loss: Any = None) -> EditOutcome:
+    """Adam on the FFN weights; check the edit (eval mode) before every step and stop once it is right."""
+    params = path.site.ffn_parameters()
+    for prm in params:
+        prm.requires_grad_(True)
+    optimizer = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    inputs = path.edit_inputs(example, copies)
+    step = 0
+    try:
+        while step < max_steps:
+            with torch.no_grad():
+                logits, _, enc = path.forward(inputs, training=False)
+                if bool(path.ops.row_correct(logits, enc.labels).all()):
+                    break
+            step += 1
+            logits, _, enc = path.forward(inputs, training=True)
+            loss = path.ops.loss(logits, enc.labels)
+            if extra_loss is not None:
+                loss = loss + extra_loss()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+    finally:
+        for prm in params:
+            prm.requires_grad_(False)
+    return EditOutcome(0, step, {})
+
+
+class FT:
+    method = "ft"
+
+    def __init__(self, params: FTParams, seed: int) -> None:
+        self.params = params
+        self.path: Any = None
+
+    def prepare(self, path: Any, memory: Sequence[Example], val: Sequence[Example]) -> None:
+        self.path = path
+
+    def edit(self, example: Example, index: int) -> EditOutcome:
+        p = self.params
+        return fine_tune(self.path, example, p.copies, p.lr, p.weight_decay, p.max_steps)

@@ -1,0 +1,170 @@
+"""The patched layer: the last FFN of the BERT encoder (FEVER) or BART decoder (zsRE).
+
+`FFNSite` knows (1) how to compute the model's outputs from that FFN's inputs alone (`head`: the FFN,
+its patches, and everything after it; used by the cached path), (2) how to make the full network use
+the patches (`patched`: forward hooks; used by the reference path and by generation) and (3) how to
+capture the FFN inputs of a full forward pass (`capture`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import PreTrainedModel
+
+from editlab.editors.patch import PatchBank
+from editlab.errors import EditlabError
+
+
+class _Captured(Exception):
+    """Raised by the capture hook to skip the (frozen) rest of the network."""
+
+
+class FFNSite:
+    """Base: subclasses name the modules; the head is what follows the FFN input."""
+
+    fc_in: nn.Linear
+    fc_out: nn.Linear
+
+    def __init__(self, model: PreTrainedModel) -> None:
+        self.model = model
+        self._locate()
+        d_in, d_out = self.fc_in.in_features, self.fc_out.out_features
+        self.bank = PatchBank(d_in, d_out, self.activation, self.activation_dropout).to(
+            self.fc_in.weight.device, self.fc_in.weight.dtype)
+        self._last_input: torch.Tensor | None = None
+
+    # -- subclass hooks ---------------------------------------------------------------------------
+    def _locate(self) -> None:
+        raise NotImplementedError
+
+    activation_dropout: float = 0.0
+
+    def activation(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def after_ffn(self, ffn_out: torch.Tensor, h: torch.Tensor, training: bool) -> torch.Tensor:
+        raise NotImplementedError
+
+    # -- shared ----------------------------------------------------------------------------------
+    def ffn(self, h: torch.Tensor, training: bool) -> torch.Tensor:
+        """The FFN block output (before its output dropout), patches included."""
+        hidden = F.dropout(self.activation(self.fc_in(h)), p=self.activation_dropout, training=training)
+        return self.fc_out(hidden) + self.bank(h, training)
+
+    def head(self, h: torch.Tensor, training: bool, fixed_ffn: torch.Tensor | None = None) -> torch.Tensor:
+        """Task logits from FFN inputs: FEVER h [B, d] -> [B]; zsRE h [B, T, d] -> [B, T, vocab].
+
+        `fixed_ffn` = `fixed_ffn_output(h)` computed earlier: then only the neurons being trained run.
+        """
+        ffn = self.ffn(h, training) if fixed_ffn is None else fixed_ffn + self.bank(h, training, new_only=True)
+        return self.after_ffn(ffn, h, training)
+
+    @torch.no_grad()
+    def fixed_ffn_output(self, h: torch.Tensor) -> torch.Tensor:
+        """The FFN output without the neurons being trained; constant while the weights and committed
+        patches are, and valid in train mode only without activation dropout."""
+        hidden = self.activation(self.fc_in(h))
+        out = self.fc_out(hidden)
+        if self.bank.n_committed:
+            out = out + self.activation(h @ self.bank.keys.T + self.bank.biases) @ self.bank.values
+        return out
+
+    def ffn_parameters(self) -> list[nn.Parameter]:
+        return [*self.fc_in.parameters(), *self.fc_out.parameters()]
+
+    @contextlib.contextmanager
+    def patched(self) -> Iterator[None]:
+        """While active, full forward passes add the patch contributions and record the FFN input."""
+        def keep_input(_module: nn.Module, args: tuple[torch.Tensor, ...]) -> None:
+            self._last_input = args[0]
+
+        def add_patches(_module: nn.Module, _args: tuple, output: torch.Tensor) -> torch.Tensor:
+            return output + self.bank(self._last_input, self.model.training)
+
+        handles = [self.fc_in.register_forward_pre_hook(keep_input), self.fc_out.register_forward_hook(add_patches)]
+        try:
+            yield
+        finally:
+            for handle in handles:
+                handle.remove()
+            self._last_input = None
+
+    @property
+    def last_input(self) -> torch.Tensor:
+        if self._last_input is None:
+            raise RuntimeError("no forward pass ran under FFNSite.patched()")
+        return self._last_input
+
+    def capture(self, batch: dict[str, torch.Tensor], training: bool = False) -> torch.Tensor:
+        """FFN inputs [B, L, d] of a forward pass, stopping there (nothing below depends on patches)."""
+        captured: list[torch.Tensor] = []
+
+        def grab(_module: nn.Module, args: tuple[torch.Tensor, ...]) -> None:
+            captured.append(args[0].detach())
+            raise _Captured
+
+        was_training = self.model.training
+        self.model.train(training)
+        handle = self.fc_in.register_forward_pre_hook(grab)
+        try:
+            with torch.set_grad_enabled(False):
+                self.model(**batch)
+        except _Captured:
+            pass
+        finally:
+            handle.remove()
+            self.model.train(was_training)
+        if not captured:
+            raise EditlabError("the patched layer was not reached by the forward pass")
+        return captured[0]
+
+
+class BertLastFFN(FFNSite):
+    """BertForSequenceClassification: encoder layer -1; logits from the [CLS] position only."""
+
+    def _locate(self) -> None:
+        layer = self.model.bert.encoder.layer[-1]
+        self.layer = layer
+        self.fc_in = layer.intermediate.dense
+        self.fc_out = layer.output.dense
+
+    def activation(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layer.intermediate.intermediate_act_fn(x)
+
+    def after_ffn(self, ffn_out: torch.Tensor, h: torch.Tensor, training: bool) -> torch.Tensor:
+        out = self.layer.output
+        x = out.LayerNorm(F.dropout(ffn_out, p=out.dropout.p, training=training) + h)
+        pooled = self.model.bert.pooler.activation(self.model.bert.pooler.dense(x))
+        pooled = F.dropout(pooled, p=self.model.dropout.p, training=training)
+        return self.model.classifier(pooled).squeeze(-1)
+
+
+class BartLastFFN(FFNSite):
+    """BartForConditionalGeneration: decoder layer -1, position-wise up to the LM head."""
+
+    def _locate(self) -> None:
+        layer = self.model.model.decoder.layers[-1]
+        self.layer = layer
+        self.fc_in = layer.fc1
+        self.fc_out = layer.fc2
+        self.activation_dropout = float(layer.activation_dropout)
+
+    def activation(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layer.activation_fn(x)
+
+    def after_ffn(self, ffn_out: torch.Tensor, h: torch.Tensor, training: bool) -> torch.Tensor:
+        x = self.layer.final_layer_norm(h + F.dropout(ffn_out, p=self.layer.dropout, training=training))
+        return self.model.lm_head(x) + self.model.final_logits_bias
+
+
+def ffn_site(task: str, model: PreTrainedModel) -> FFNSite:
+    if task == "fever":
+        return BertLastFFN(model)
+    if task == "zsre":
+        return BartLastFFN(model)
+    raise EditlabError(f"unknown task {task!r} (expected fever or zsre)")

@@ -1,0 +1,155 @@
+"""Transformer-Patcher (Huang et al., ICLR 2023) as the reference code runs it (DESIGN §6).
+
+Every reference quirk is a field here with the reference value as default; docs/methods/
+transformer_patcher.md lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from editlab.data.records import Example
+from editlab.editors.base import EditOutcome, build_dataclass, merged_section
+from editlab.editors.losses import activation_loss, memory_loss
+
+
+@dataclass(frozen=True)
+class TPatcherParams:
+    copies: int = 8                  # edit example repeated in one train-mode batch
+    lr: float = 1e-2
+    weight_decay: float = 0.01
+    grad_clip: float = 5.0
+    max_steps: int = 2000
+    val_every: int = 25              # Lightning check_val_every_n_epoch (one epoch = one step)
+    val_start: int = 100             # stopping checks from epoch index >= val_start (0-based)
+    lr_factor: float = 0.5           # ReduceLROnPlateau on the edit's eval loss
+    lr_patience: int = 1
+    lr_threshold: float = 0.05
+    use_val: bool = True             # stop on val-memory loss (True) or at the first success (False)
+    early_threshold: float = 0.001
+    early_patience: int = 1
+    act_coef: float = 1.0            # alpha
+    memory_coef: float = 5.0         # mu (FEVER 5, zsRE 10)
+    act_margin: float = 0.0          # m_a
+    act_top_k: int = 5
+    memory_top_k: int = 1000
+    memory_margin: float = 3.0       # gamma (reference zsRE: 0)
+    memory_floor: float = -3.0       # beta (reference zsRE: 0)
+    key_exponent: float = 2.0        # k = q/|q|^p; reference p=2, the paper text reads as p=1
+    value_scale: float = 10.0        # s init ("amplify_con")
+    max_neurons: int = 5             # zsRE: neurons per edit, one per wrong target token
+    update_memory: bool = True       # append each edit's queries to both memories
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any], task: str) -> TPatcherParams:
+        return build_dataclass(cls, merged_section(section, task), "sme.tpatcher")
+
+
+def early_stop(history: Sequence[float], threshold: float, patience: int) -> bool:
+    """The reference rule: stop once the best (lowest) value is more than `patience` checks old."""
+    best = 0
+    for i, value in enumerate(history):
+        if value < history[best] - threshold:
+            best = i
+    return best < len(history) - patience
+
+
+@dataclass
+class PatchMemory:
+    """Queries the new neurons must stay silent on; grows by each edit's own queries."""
+
+    train: torch.Tensor
+    val: torch.Tensor
+    n_added: int = 0
+
+    def add(self, rows: torch.Tensor) -> None:
+        self.train = torch.cat([self.train, rows])
+        self.val = torch.cat([self.val, rows])
+        self.n_added += int(rows.shape[0])
+
+
+class TPatcher:
+    method = "tpatcher"
+
+    def __init__(self, params: TPatcherParams, seed: int) -> None:
+        self.params = params
+        self.generator = torch.Generator().manual_seed(seed)
+        self.path: Any = None
+        self.memory: PatchMemory | None = None
+
+    def prepare(self, path: Any, memory: Sequence[Example], val: Sequence[Example]) -> None:
+        self.path = path
+        self.memory = PatchMemory(path.memory_rows(memory), path.memory_rows(val))
+
+    def _edit_acts(self, h: torch.Tensor, positions: list[int]) -> torch.Tensor:
+        """Pre-activation of each new neuron at its own position, [copies, n_new]."""
+        acts = self.path.site.bank.new_pre_activation(h)
+        if h.dim() == 2:                           # FEVER: [copies, d] -> [copies, n]
+            return acts
+        idx = torch.tensor(positions, device=h.device)
+        return acts[:, idx, torch.arange(len(positions), device=h.device)]
+
+    def _losses(self, logits: torch.Tensor, h: torch.Tensor, labels: torch.Tensor, positions: list[int],
+                memory: torch.Tensor) -> dict[str, torch.Tensor]:
+        p = self.params
+        edit_acts = self._edit_acts(h, positions)
+        memory_acts = self.path.site.bank.new_pre_activation(memory)
+        parts = {
+            "edit": self.path.ops.loss(logits, labels),
+            "act": activation_loss(edit_acts, p.act_margin, p.act_top_k),
+            "memory": memory_loss(memory_acts, edit_acts, p.memory_margin, p.memory_floor, p.memory_top_k,
+                                  p.memory_top_k),
+        }
+        parts["total"] = parts["edit"] + p.act_coef * parts["act"] + p.memory_coef * parts["memory"]
+        return parts
+
+    def edit(self, example: Example, index: int) -> EditOutcome:
+        p, path = self.params, self.path
+        bank = path.site.bank
+        inputs = path.edit_inputs(example, p.copies)
+        with torch.no_grad():
+            logits, q, enc = path.forward(inputs, training=False)
+        if q.dim() == 3:   # zsRE: one neuron per wrong target token, each keyed on its own position
+            positions = path.ops.wrong_positions(logits[0], enc.labels[0])[:p.max_neurons]
+            if not positions:   # right under teacher forcing but wrong when generated: first answer token
+                positions = [int(torch.nonzero(enc.labels[0] != -100)[0])]
+            init = q[0, positions]
+        else:
+            positions, init = [0], q
+        bank.add(init, index, key_exponent=p.key_exponent, value_scale=p.value_scale, generator=self.generator)
+        optimizer = torch.optim.Adam(bank.trainable(), lr=p.lr, weight_decay=p.weight_decay, foreach=True)
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=p.lr_factor,
+                                                               patience=p.lr_patience, threshold=p.lr_threshold)
+        history: list[float] = []
+        step, stopped = 0, False
+        last: dict[str, float] = {}
+        while step < p.max_steps and not stopped:
+            step += 1
+            logits, h, enc = path.forward(inputs, training=True, static_ffn=True)
+            losses = self._losses(logits, h, enc.labels, positions, self.memory.train)
+            optimizer.zero_grad(set_to_none=True)
+            losses["total"].backward()
+            torch.nn.utils.clip_grad_norm_(bank.trainable(), p.grad_clip)
+            optimizer.step()
+            if step % p.val_every == 0:
+                with torch.no_grad():
+                    logits, h, enc = path.forward(inputs, training=False, static_ffn=True)
+                    val = self._losses(logits, h, enc.labels, positions, self.memory.val)
+                    ok = bool(path.ops.row_correct(logits, enc.labels).all())
+                scheduler.step(float(val["edit"]))
+                last = {k: float(v) for k, v in val.items()}
+                if step - 1 >= p.val_start:
+                    if not p.use_val:
+                        stopped = ok
+                    elif ok:
+                        history.append(float(val["memory"]))
+                        stopped = early_stop(history, p.early_threshold, p.early_patience)
+        n_new = bank.n_new
+        bank.commit()
+        if p.update_memory:
+            self.memory.add(inputs.eval_queries.reshape(-1, inputs.eval_queries.shape[-1]))
+        return EditOutcome(n_new, step, {"stopped_early": stopped, "val_losses": last})

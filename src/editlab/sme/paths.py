@@ -1,0 +1,152 @@
+"""The two execution paths of an editing run: one result, different cost (DESIGN §9).
+
+`reference`: as the original code, every step runs the full network (train mode, dropout) on the
+edit copies with the patches hooked in, and accuracy is measured with full forward passes / greedy
+generation. `cached`: everything below the patched FFN is frozen, so its inputs are computed once (the
+dropout-perturbed copies of the edit example once per edit, eval-mode inputs for every evaluated set)
+and each step only runs the FFN and what follows it (`FFNSite.head`). zsRE accuracy on this path is
+teacher-forced: an answer counts iff every target token is the argmax, which is what greedy decoding
+returns (documented in docs/methods/transformer_patcher.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+from editlab.data.records import Example
+from editlab.editors.site import FFNSite
+from editlab.editors.task_ops import Encoded, TaskOps, rows_to_examples
+from editlab.tasks import batched
+
+PATHS = ("cached", "reference")
+
+
+@dataclass
+class EditInputs:
+    """One edit example, prepared once: eval encoding and queries, and the training copies."""
+
+    example: Example
+    single: Encoded
+    copies: Encoded
+    eval_queries: torch.Tensor            # FEVER [1, d]; zsRE [1, T, d]
+    copy_queries: torch.Tensor | None     # cached path only: train-mode queries of the copies
+    fixed: dict[bool, torch.Tensor] = field(default_factory=dict)   # cached FFN output w/o new neurons
+
+
+class ExecutionPath:
+    name = "base"
+
+    def __init__(self, site: FFNSite, ops: TaskOps, device: str | torch.device, batch_size: int = 256) -> None:
+        self.site, self.ops, self.device, self.batch_size = site, ops, device, batch_size
+        self.model = site.model
+        self._sets: dict[str, tuple[list[Example], list[tuple[torch.Tensor, Encoded]]]] = {}
+
+    # -- shared: frozen FFN inputs -----------------------------------------------------------------
+    def encode(self, examples: Sequence[Example]) -> Encoded:
+        return self.ops.encode(examples).to(self.device)
+
+    def queries(self, examples: Sequence[Example]) -> tuple[torch.Tensor, Encoded]:
+        """Eval-mode queries of the patched layer (independent of patches and of the path)."""
+        enc = self.encode(examples)
+        return self.ops.queries(self.site.capture(enc.batch, training=False), enc), enc
+
+    def chunked_queries(self, examples: Sequence[Example]) -> list[tuple[torch.Tensor, Encoded]]:
+        return [self.queries(chunk) for chunk in batched(list(examples), self.batch_size)]
+
+    def memory_rows(self, examples: Sequence[Example]) -> torch.Tensor:
+        rows = [self.ops.memory_rows(q, enc) for q, enc in self.chunked_queries(examples)]
+        return torch.cat(rows) if rows else torch.zeros(0, self.site.fc_in.in_features, device=self.device)
+
+    def edit_inputs(self, example: Example, copies: int) -> EditInputs:
+        q, single = self.queries([example])
+        return EditInputs(example, single, single.repeat(copies), q, None)
+
+    # -- path-specific ---------------------------------------------------------------------------
+    def forward(self, inputs: EditInputs, training: bool, static_ffn: bool = False
+                ) -> tuple[torch.Tensor, torch.Tensor, Encoded]:
+        """(logits, queries, encoding) of the copies (training) or the single example (eval).
+
+        `static_ffn`: the caller trains only new patch neurons (FFN weights and committed patches fixed
+        during this edit), so a path may reuse the rest of the FFN output.
+        """
+        raise NotImplementedError
+
+    def correct(self, examples: Sequence[Example]) -> list[bool]:
+        raise NotImplementedError
+
+    def register_set(self, name: str, examples: Sequence[Example]) -> None:
+        self._sets[name] = (list(examples), [])
+
+    def set_correct(self, name: str) -> list[bool]:
+        return self.correct(self._sets[name][0])
+
+    def set_queries(self, name: str) -> list[tuple[torch.Tensor, Encoded]]:
+        examples, cached = self._sets[name]
+        if not cached:
+            cached.extend(self.chunked_queries(examples))
+        return cached
+
+
+class CachedPath(ExecutionPath):
+    name = "cached"
+
+    def edit_inputs(self, example: Example, copies: int) -> EditInputs:
+        inputs = super().edit_inputs(example, copies)
+        # One train-mode pass of the repeated batch: each copy gets its own dropout below the layer.
+        inputs.copy_queries = self.ops.queries(self.site.capture(inputs.copies.batch, training=True), inputs.copies)
+        return inputs
+
+    def forward(self, inputs: EditInputs, training: bool, static_ffn: bool = False
+                ) -> tuple[torch.Tensor, torch.Tensor, Encoded]:
+        h = inputs.copy_queries if training else inputs.eval_queries
+        fixed = None
+        if static_ffn and not (training and self.site.activation_dropout > 0):
+            if training not in inputs.fixed:
+                inputs.fixed[training] = self.site.fixed_ffn_output(h)
+            fixed = inputs.fixed[training]
+        return self.site.head(h, training, fixed), h, inputs.copies if training else inputs.single
+
+    @torch.no_grad()
+    def _correct_from(self, parts: list[tuple[torch.Tensor, Encoded]], n_examples: int) -> list[bool]:
+        out: list[bool] = []
+        for q, enc in parts:
+            ok = self.ops.row_correct(self.site.head(q, False), enc.labels)
+            out += rows_to_examples(ok, enc.owner, enc.n_examples)
+        assert len(out) == n_examples
+        return out
+
+    def correct(self, examples: Sequence[Example]) -> list[bool]:
+        return self._correct_from(self.chunked_queries(examples), len(examples)) if examples else []
+
+    def set_correct(self, name: str) -> list[bool]:
+        return self._correct_from(self.set_queries(name), len(self._sets[name][0]))
+
+
+class ReferencePath(ExecutionPath):
+    name = "reference"
+
+    def forward(self, inputs: EditInputs, training: bool, static_ffn: bool = False
+                ) -> tuple[torch.Tensor, torch.Tensor, Encoded]:
+        enc = inputs.copies if training else inputs.single
+        self.model.train(training)
+        try:
+            with self.site.patched():
+                logits = self.ops.model_logits(self.model, enc)
+                h = self.ops.queries(self.site.last_input, enc)
+        finally:
+            self.model.eval()
+        return logits, h, enc
+
+    def correct(self, examples: Sequence[Example]) -> list[bool]:
+        if not examples:
+            return []
+        with self.site.patched():
+            return self.ops.predict_correct(self.model, list(examples), self.batch_size)
+
+
+def execution_path(name: str, site: FFNSite, ops: TaskOps, device: str | torch.device,
+                   batch_size: int = 256) -> ExecutionPath:
+    return {"cached": CachedPath, "reference": ReferencePath}[name](site, ops, device, batch_size)

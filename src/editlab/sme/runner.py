@@ -1,0 +1,193 @@
+"""One SME stream end to end: load the base model and splits, visit the stream, edit the current
+mistakes, write edits.jsonl / curve.jsonl / summary.json (and activations.npz for T-Patcher)."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from editlab.data.readers import read_task_file, select
+from editlab.data.records import Example
+from editlab.editors import build_editor
+from editlab.editors.site import ffn_site
+from editlab.editors.task_ops import task_ops
+from editlab.errors import ConfigError
+from editlab.io import atomic_path, read_ids, write_json, write_jsonl
+from editlab.models.build import load_base_model
+from editlab.runtime import configure_torch
+from editlab.sme.metrics import PROTOCOL, accuracy, stream_metrics
+from editlab.sme.paths import PATHS, ExecutionPath, execution_path
+from editlab.sme.state import StreamState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SMEParams:
+    path: str = "cached"
+    checkpoint_every: int = 50
+    gr_max_rephrases: int | None = None    # zsRE: 5 (sampled, seeded); FEVER: all
+    n_test_shown: int = 200                # test inputs in activations.npz
+    eval_batch_size: int = 256
+
+    @classmethod
+    def from_config(cls, sme: Mapping[str, Any], task: str) -> SMEParams:
+        gr = sme.get("gr_max_rephrases", {})
+        params = cls(path=sme.get("path", "cached"), checkpoint_every=int(sme.get("checkpoint_every", 50)),
+                     gr_max_rephrases=gr.get(task) if isinstance(gr, Mapping) else gr,
+                     n_test_shown=int(sme.get("n_test_shown", 200)),
+                     eval_batch_size=int(sme.get("eval_batch_size", 256)))
+        if params.path not in PATHS:
+            raise ConfigError(f"config key 'sme.path': {params.path!r} is not one of {', '.join(PATHS)}")
+        return params
+
+
+def stream_seed(seed: int, task: str, method: str, fold: str) -> int:
+    """Per-stream seed from the config seed; the path is left out so both paths draw the same patches."""
+    return zlib.crc32(f"{seed}:{task}:{method}:{fold}".encode())
+
+
+def equivalents(example: Example, limit: int | None, seed: int) -> list[Example]:
+    """The equivalence set of an edit as examples with the same answers (up to `limit`, seeded sample)."""
+    texts = list(example.equivalents)
+    if limit is not None and len(texts) > limit:
+        texts = random.Random(f"{seed}:{example.id}").sample(texts, limit)
+    return [Example(f"{example.id}#r{i}", t, example.answers) for i, t in enumerate(texts)]
+
+
+@dataclass
+class StreamData:
+    stream: list[Example]
+    trainr: list[Example]
+    test: list[Example]
+    memory: list[Example]
+    val: list[Example]
+
+
+def load_stream_data(task: str, files: Mapping[str, Any]) -> StreamData:
+    train_file = read_task_file(task, files["train_data"])
+    dev_file = read_task_file(task, files["dev_data"])
+
+    def part(name: str, source: list[Example]) -> list[Example]:
+        return select(source, read_ids(files[name]), source=files[name])
+
+    stream: list[Example] = []
+    for fold_file in files["folds"]:
+        stream += select(train_file, read_ids(fold_file), source=fold_file)
+    return StreamData(stream, part("trainr", train_file), part("test", dev_file), part("memory", train_file),
+                      part("val", train_file))
+
+
+def _accuracies(path: ExecutionPath) -> tuple[float, float]:
+    return accuracy(path.set_correct("trainr")), accuracy(path.set_correct("test"))
+
+
+@torch.no_grad()
+def _max_pre_activation(path: ExecutionPath, examples: Sequence[Example]) -> np.ndarray:
+    """[n_patches, n_examples]: each patch's pre-activation on each example's query (zsRE: max over the
+    decoder positions of every gold answer)."""
+    bank = path.site.bank
+    cols = []
+    for q, enc in path.chunked_queries(examples):
+        acts = bank.pre_activation(q)
+        if acts.dim() == 3:
+            mask = enc.batch["decoder_attention_mask"].bool()[..., None]
+            acts = acts.masked_fill(~mask, float("-inf")).amax(1)
+            per_example = torch.full((enc.n_examples, acts.shape[-1]), float("-inf"), device=acts.device)
+            per_example.scatter_reduce_(0, enc.owner[:, None].expand_as(acts), acts, "amax")
+            acts = per_example
+        cols.append(acts)
+    if not cols:
+        return np.zeros((bank.n_committed, 0), dtype=np.float32)
+    return torch.cat(cols).T.float().cpu().numpy()
+
+
+def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping[str, Any], out_dir: str | Path,
+               fold: str, *, path_name: str | None = None, threads: int = 1) -> dict[str, Any]:
+    device = configure_torch(config, threads)
+    sme = config.get("sme") or {}
+    params = SMEParams.from_config(sme, task)
+    path_name = path_name or params.path
+    seed = stream_seed(int(config["seed"]), task, method, fold)
+    torch.manual_seed(seed)
+    model, tokenizer = load_base_model(task, files["base_model"], device)
+    model.requires_grad_(False)
+    data = load_stream_data(task, files)
+    site = ffn_site(task, model)
+    ops = task_ops(task, tokenizer, model, config["base"][task]["train"])
+    path = execution_path(path_name, site, ops, device, params.eval_batch_size)
+    path.register_set("trainr", data.trainr)
+    path.register_set("test", data.test)
+    train_before, test_before = _accuracies(path)
+    editor = build_editor(method, sme, task, seed)
+    editor.prepare(path, data.memory, data.val)
+    log.info("%s/%s/%s on the %s path: %d examples, base acc trainR %.4f test %.4f", task, method, fold,
+             path_name, len(data.stream), train_before, test_before)
+
+    state = StreamState()
+    edited: list[Example] = []
+
+    def checkpoint() -> dict[str, Any]:
+        train_after, test_after = _accuracies(path)
+        acc = {"train_before": train_before, "test_before": test_before, "train_after": train_after,
+               "test_after": test_after}
+        return stream_metrics(state.records, path.correct(edited), acc) | {
+            "train_acc": train_after, "test_acc": test_after}
+
+    for index, example in enumerate(data.stream):
+        was_error = not path.correct([example])[0]
+        record: dict[str, Any] = {"index": index, "id": example.id, "was_error": was_error, "success": None,
+                                  "gr": None, "n_neurons": 0, "steps": 0, "seconds": 0.0}
+        if was_error:
+            start = time.perf_counter()
+            outcome = editor.edit(example, state.n_edits)
+            seconds = time.perf_counter() - start
+            eqs = equivalents(example, params.gr_max_rephrases, seed)
+            record.update(success=path.correct([example])[0], gr=accuracy(path.correct(eqs)) if eqs else None,
+                          n_neurons=outcome.n_neurons, steps=outcome.steps, seconds=seconds,
+                          stopped_early=outcome.info.get("stopped_early"))
+            state.seconds += seconds
+            state.edit_ids.append(example.id)
+            edited.append(example)
+        state.records.append(record)
+        state.position = index + 1
+        if was_error and state.n_edits % params.checkpoint_every == 0:
+            state.curve.append(checkpoint())
+            log.info("checkpoint %s", state.curve[-1])
+    if not state.curve or state.curve[-1]["n_edits"] != state.n_edits:
+        state.curve.append(checkpoint())
+    final = state.curve[-1]
+
+    out = Path(out_dir)
+    bank = site.bank
+    summary = {
+        **{k: final[k] for k in ("SR", "GR", "ER", "TrainR", "TestR", "n_edits")},
+        "n_patches": bank.n_committed, "protocol": PROTOCOL, "task": task, "method": method, "fold": fold,
+        "path": path_name, "n_visited": len(state.records),
+        "seconds_per_edit": state.seconds / state.n_edits if state.n_edits else None,
+        "mean_steps": (sum(r["steps"] for r in state.records) / state.n_edits) if state.n_edits else None,
+        "train_acc_before": train_before, "train_acc_after": final["train_acc"],
+        "test_acc_before": test_before, "test_acc_after": final["test_acc"],
+        "memory_added": getattr(getattr(editor, "memory", None), "n_added", 0),
+        "seed": seed, "device": str(device),
+    }
+    if method == "tpatcher":
+        with atomic_path(out / "activations.npz") as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, edit_acts=_max_pre_activation(path, edited).astype(np.float32),
+                         test_acts=_max_pre_activation(path, data.test[:params.n_test_shown]).astype(np.float32),
+                         patch_edit=bank.owner.cpu().numpy().astype(np.int64))
+    write_jsonl(out / "edits.jsonl", state.records)
+    write_jsonl(out / "curve.jsonl", state.curve)
+    write_json(out / "summary.json", summary)
+    log.info("summary %s", summary)
+    return summary

@@ -1,0 +1,98 @@
+"""Seconds per T-Patcher edit on the cached and reference paths (DESIGN §9, §11 `edit_speed.py`)."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import torch
+from transformers import BartConfig, BartForConditionalGeneration, BertConfig, BertForSequenceClassification
+
+from editlab.data.records import Example
+from editlab.editors.site import ffn_site
+from editlab.editors.task_ops import task_ops
+from editlab.editors.tpatcher import TPatcher, TPatcherParams
+from editlab.models.tokenizer import train_bart_tokenizer, train_bert_tokenizer
+from editlab.sme.paths import execution_path
+
+log = logging.getLogger(__name__)
+
+ModelFactory = Callable[[], tuple[Any, Any]]
+
+
+def time_path(task: str, make_model: ModelFactory, stream: Sequence[Example], memory: Sequence[Example],
+              val: Sequence[Example], params: TPatcherParams, base_train: Mapping[str, Any], path_name: str,
+              n_edits: int, seed: int = 0) -> dict[str, Any]:
+    """Edit the first `n_edits` mistakes of `stream` (judged by the fresh model) and time each edit."""
+    torch.manual_seed(seed)
+    model, tokenizer = make_model()
+    model.requires_grad_(False)
+    site = ffn_site(task, model)
+    path = execution_path(path_name, site, task_ops(task, tokenizer, model, dict(base_train)), "cpu")
+    editor = TPatcher(params, seed)
+    editor.prepare(path, memory, val)
+    seconds, steps, success = [], [], []
+    for example in stream:
+        if len(seconds) >= n_edits:
+            break
+        if path.correct([example])[0]:
+            continue
+        start = time.perf_counter()
+        outcome = editor.edit(example, len(seconds))
+        seconds.append(time.perf_counter() - start)
+        steps.append(outcome.steps)
+        success.append(path.correct([example])[0])
+        log.info("%s %s edit %d: %.3f s, %d steps, success %s", task, path_name, len(seconds), seconds[-1],
+                 steps[-1], success[-1])
+    n = max(1, len(seconds))
+    return {"s_per_edit": sum(seconds) / n, "n_edits": len(seconds), "mean_steps": sum(steps) / n,
+            "SR": sum(success) / n}
+
+
+def compare_paths(task: str, make_model: ModelFactory, stream: Sequence[Example], memory: Sequence[Example],
+                  val: Sequence[Example], params: TPatcherParams, base_train: Mapping[str, Any],
+                  n_edits: int) -> dict[str, Any]:
+    runs = {name: time_path(task, make_model, stream, memory, val, params, base_train, name, n_edits)
+            for name in ("reference", "cached")}
+    ref, cached = runs["reference"], runs["cached"]
+    return {"reference_s_per_edit": ref["s_per_edit"], "cached_s_per_edit": cached["s_per_edit"],
+            "ratio": ref["s_per_edit"] / cached["s_per_edit"] if cached["s_per_edit"] else None,
+            "reference_SR": ref["SR"], "cached_SR": cached["SR"], "n_edits": cached["n_edits"],
+            "reference_mean_steps": ref["mean_steps"], "cached_mean_steps": cached["mean_steps"]}
+
+
+def synthetic_examples(task: str, n: int, seed: int = 0) -> list[Example]:
+    """Random word sequences (timing only): claims with labels, or questions with 2-3 word answers."""
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(2000)]
+    out = []
+    for i in range(n):
+        text = " ".join(rng.choices(words, k=rng.randint(10, 20)))
+        answers = (rng.choice(("SUPPORTS", "REFUTES")),) if task == "fever" else (" ".join(rng.choices(words, k=3)),)
+        out.append(Example(f"s{i}", text, answers, (text + " again",)))
+    return out
+
+
+def base_sized_factory(task: str, corpus: Sequence[str]) -> ModelFactory:
+    """Randomly initialised bert-base-uncased / bart-base shaped models (vocab sizes included)."""
+    def make() -> tuple[Any, Any]:
+        if task == "fever":
+            tok = train_bert_tokenizer(corpus)
+            config = BertConfig(vocab_size=30522, num_labels=1)   # 12 x 768, FFN 3072, as bert-base
+            return BertForSequenceClassification(config).eval(), tok
+        tok = train_bart_tokenizer(corpus)
+        config = BartConfig(vocab_size=50265, d_model=768, encoder_layers=6, decoder_layers=6,
+                            encoder_attention_heads=12, decoder_attention_heads=12, encoder_ffn_dim=3072,
+                            decoder_ffn_dim=3072, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                            decoder_start_token_id=2, forced_eos_token_id=2)   # as facebook/bart-base
+        return BartForConditionalGeneration(config).eval(), tok
+    return make
+
+
+def fixed_steps(params: TPatcherParams, steps: int) -> TPatcherParams:
+    """Random weights never converge the way trained ones do: time a fixed number of steps instead."""
+    return replace(params, max_steps=steps, val_start=steps)

@@ -1,0 +1,91 @@
+"""FT and FT+KL baselines, and editor construction from the config."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from editlab.editors import build_editor
+from editlab.editors.ft import FT, FTParams
+from editlab.editors.ftkl import FTKL, FTKLParams, kl_to_base
+from editlab.editors.tpatcher import TPatcherParams
+from editlab.errors import ConfigError
+from test_tpatcher import _setup
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+
+
+def test_params_from_config_apply_task_overrides():
+    section = {"lr": 0.02, "memory_coef": 5.0, "zsre": {"memory_coef": 10.0, "memory_margin": 0.0}}
+    fever, zsre = TPatcherParams.from_config(section, "fever"), TPatcherParams.from_config(section, "zsre")
+    assert (fever.lr, fever.memory_coef, fever.memory_margin) == (0.02, 5.0, 3.0)
+    assert (zsre.lr, zsre.memory_coef, zsre.memory_margin) == (0.02, 10.0, 0.0)
+
+
+def test_unknown_hyperparameter_and_method_are_config_errors():
+    with pytest.raises(ConfigError, match="sme.tpatcher.lrr"):
+        TPatcherParams.from_config({"lrr": 1.0}, "fever")
+    with pytest.raises(ConfigError, match="unknown SME method"):
+        build_editor("rome", {}, "fever", 0)
+
+
+def test_kl_to_base_zero_on_identical_and_positive_otherwise():
+    a = torch.tensor([0.3, -2.0])
+    assert kl_to_base(a, a).item() == pytest.approx(0.0, abs=1e-7)
+    assert kl_to_base(a, a + 1).item() > 0
+    v = torch.randn(3, 5)
+    assert kl_to_base(v, v).item() == pytest.approx(0.0, abs=1e-6)
+    assert kl_to_base(v, torch.randn(3, 5)).item() > 0
+
+
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+def test_ft_changes_only_the_patched_ffn_and_stops_when_right(task):
+    site, ops, path, examples = _setup(task)
+    before = {n: p.clone() for n, p in site.model.named_parameters()}
+    editor = FT(FTParams(lr=1e-2, max_steps=300), seed=0)
+    editor.prepare(path, examples[3:], examples[4:])
+    wrong = [e for e, ok in zip(examples, path.correct(examples)) if not ok][0]
+    out = editor.edit(wrong, 0)
+    assert out.n_neurons == 0 and 0 < out.steps < 300
+    assert path.correct([wrong]) == [True]
+    ffn = {id(p) for p in site.ffn_parameters()}
+    for name, p in site.model.named_parameters():
+        assert not p.requires_grad
+        if id(p) not in ffn:
+            assert torch.equal(p, before[name]), name
+    assert any(not torch.equal(p, before[n]) for n, p in site.model.named_parameters() if id(p) in ffn)
+
+
+def test_ft_on_an_already_right_example_takes_no_step():
+    site, ops, path, examples = _setup("fever")
+    right = [e for e, ok in zip(examples, path.correct(examples)) if ok][0]
+    editor = FT(FTParams(), seed=0)
+    editor.prepare(path, [], [])
+    assert editor.edit(right, 0).steps == 0
+
+
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+def test_ftkl_keeps_memory_closer_to_base_than_ft(task):
+    drifts = {}
+    for name, cls, params in (("ft", FT, FTParams(lr=1e-2, max_steps=300)),
+                              ("ftkl", FTKL, FTKLParams(lr=1e-2, max_steps=300, kl_coef=10.0, kl_memory_size=4))):
+        torch.manual_seed(0)
+        site, ops, path, examples = _setup(task)
+        memory = examples[2:]
+        rows = path.memory_rows(memory)
+        with torch.no_grad():
+            base = site.head(rows, False)
+        editor = cls(params, seed=0)
+        editor.prepare(path, memory, [])
+        wrong = [e for e, ok in zip(examples[:2], path.correct(examples[:2])) if not ok]
+        for i, e in enumerate(wrong):
+            editor.edit(e, i)
+        with torch.no_grad():
+            drifts[name] = kl_to_base(base, site.head(rows, False)).item()
+        if name == "ftkl":
+            assert len(editor.history) == len(wrong)
+    assert drifts["ftkl"] < drifts["ft"]

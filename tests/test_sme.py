@@ -1,0 +1,168 @@
+"""The SME fold runner: output contract, editing only current mistakes, determinism, bad input, and an
+end-to-end workflow run on config/ci.yaml."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from editlab.config import load_config
+from editlab.errors import ConfigError, DataFormatError
+from editlab.models.build import save_base_model
+from editlab.sme.metrics import PROTOCOL, stream_metrics
+from editlab.sme.runner import run_stream
+from conftest import copy_workflow, run_snakemake
+from test_tpatcher import _fever, _zsre
+
+REPO = Path(__file__).resolve().parents[1]
+EDIT_KEYS = {"index", "id", "was_error", "success", "gr", "n_neurons", "steps", "seconds"}
+SUMMARY_KEYS = {"SR", "GR", "ER", "TrainR", "TestR", "n_edits", "n_patches", "seconds_per_edit", "protocol", "task",
+                "method", "fold", "n_visited", "train_acc_before", "train_acc_after", "test_acc_before",
+                "test_acc_after", "path"}
+CURVE_KEYS = {"n_edits", "SR", "GR", "ER", "TrainR", "TestR"}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+def test_stream_metrics_by_hand():
+    records = [{"was_error": False, "success": None, "gr": None},
+               {"was_error": True, "success": True, "gr": 0.5},
+               {"was_error": True, "success": False, "gr": None}]
+    acc = {"train_before": 0.8, "train_after": 0.6, "test_before": 0.0, "test_after": 0.1}
+    m = stream_metrics(records, [True, True], acc)
+    assert m == {"n_edits": 2, "SR": 0.5, "GR": 0.5, "ER": 1.0, "TrainR": pytest.approx(0.75), "TestR": None}
+
+
+def _write_world(tmp: Path, task: str) -> dict:
+    """Cao-format files, id lists and a saved tiny model: a complete input set for one stream."""
+    model, tok, examples = (_fever if task == "fever" else _zsre)()
+    records = []
+    for ex in examples:
+        output = [{"answer": a, "provenance": [{"title": "t"}]} for a in ex.answers]
+        records.append({"id": ex.id, "input": ex.input, "output": output, "rephrases": list(ex.rephrases)})
+    data = tmp / "train.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records))
+    ids = [e.id for e in examples]
+    files = {"train_data": str(data), "dev_data": str(data)}
+    for name, part in {"trainr": ids, "test": ids, "memory": ids[4:], "val": ids[5:], "fold0": ids[:4]}.items():
+        (tmp / f"{name}.txt").write_text("\n".join(part) + "\n")
+        files[name] = str(tmp / f"{name}.txt")
+    save_base_model(model, tok, tmp / "model")
+    files["base_model"] = str(tmp / "model")
+    files["folds"] = [files.pop("fold0")]
+    return files
+
+
+def _config(**sme_overrides) -> dict:
+    config = load_config(REPO / "config" / "ci.yaml")
+    config["sme"]["tpatcher"].update(max_steps=200, val_every=10, val_start=20, memory_coef=0.5)
+    config["sme"]["tpatcher"]["zsre"]["memory_coef"] = 0.5
+    config["sme"].update(checkpoint_every=2, n_test_shown=4, **sme_overrides)
+    for task in ("fever", "zsre"):
+        config["base"][task]["train"]["max_length"] = 16
+    return config
+
+
+def _read(out: Path):
+    edits = [json.loads(line) for line in (out / "edits.jsonl").read_text().splitlines()]
+    curve = [json.loads(line) for line in (out / "curve.jsonl").read_text().splitlines()]
+    return edits, curve, json.loads((out / "summary.json").read_text())
+
+
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+def test_tpatcher_stream_contract_and_determinism(tmp_path, task):
+    files = _write_world(tmp_path, task)
+    config = _config()
+    run_stream(task, "tpatcher", config, files, tmp_path / "a", "fold0")
+    run_stream(task, "tpatcher", config, files, tmp_path / "b", "fold0")
+    edits, curve, summary = _read(tmp_path / "a")
+    edits_b, curve_b, summary_b = _read(tmp_path / "b")
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa: E731
+    assert strip(edits) == strip(edits_b) and curve == curve_b
+    assert {k: v for k, v in summary.items() if "seconds" not in k} == \
+           {k: v for k, v in summary_b.items() if "seconds" not in k}
+
+    n = 4
+    assert [e["index"] for e in edits] == list(range(n)) and len(edits) == summary["n_visited"] == n
+    for e in edits:
+        assert EDIT_KEYS <= set(e)
+        if not e["was_error"]:      # a right example is never edited
+            assert e["success"] is None and e["gr"] is None and e["n_neurons"] == 0 and e["steps"] == 0
+        else:
+            assert e["n_neurons"] >= 1 and e["steps"] >= 1 and isinstance(e["success"], bool)
+    assert SUMMARY_KEYS <= set(summary) and summary["protocol"] == PROTOCOL and summary["path"] == "cached"
+    n_edits = sum(e["was_error"] for e in edits)
+    assert n_edits >= 2 and summary["n_edits"] == n_edits
+    assert summary["n_patches"] == sum(e["n_neurons"] for e in edits)
+    assert summary["SR"] == pytest.approx(np.mean([e["success"] for e in edits if e["was_error"]]))
+    assert all(CURVE_KEYS <= set(c) for c in curve) and curve[-1]["n_edits"] == n_edits
+    assert [c["n_edits"] for c in curve[:-1]] == list(range(2, n_edits + 1, 2))[:len(curve) - 1]
+    acts = np.load(tmp_path / "a" / "activations.npz")
+    assert acts["edit_acts"].shape == (summary["n_patches"], n_edits) and acts["edit_acts"].dtype == np.float32
+    assert acts["test_acts"].shape == (summary["n_patches"], 4)
+    assert acts["patch_edit"].tolist() == sorted(acts["patch_edit"].tolist())
+    assert set(acts["patch_edit"].tolist()) <= set(range(n_edits))
+    assert np.isfinite(acts["edit_acts"]).all() and np.isfinite(acts["test_acts"]).all()
+
+
+def test_first_example_was_error_matches_the_base_model(tmp_path):
+    from editlab.editors.site import ffn_site
+    from editlab.editors.task_ops import task_ops
+    from editlab.models.build import load_base_model
+    from editlab.sme.paths import execution_path
+    from editlab.sme.runner import load_stream_data
+
+    files = _write_world(tmp_path, "fever")
+    run_stream("fever", "ft", _config(), files, tmp_path / "out", "fold0")
+    edits, _, summary = _read(tmp_path / "out")
+    model, tok = load_base_model("fever", files["base_model"])
+    data = load_stream_data("fever", files)
+    path = execution_path("reference", ffn_site("fever", model), task_ops("fever", tok, model, {}), "cpu")
+    assert edits[0]["was_error"] == (not path.correct(data.stream[:1])[0])
+    assert summary["n_patches"] == 0 and all(e["n_neurons"] == 0 for e in edits)
+    assert not (tmp_path / "out" / "activations.npz").exists()
+
+
+def test_bad_inputs_name_the_problem(tmp_path):
+    files = _write_world(tmp_path, "fever")
+    with pytest.raises(ConfigError, match="sme.path"):
+        run_stream("fever", "tpatcher", _config(path="fast"), files, tmp_path / "o", "fold0")
+    files["folds"] = [str(tmp_path / "missing.txt")]
+    with pytest.raises(DataFormatError, match="missing.txt"):
+        run_stream("fever", "tpatcher", _config(), files, tmp_path / "o", "fold0")
+    (tmp_path / "bad.txt").write_text("nope\n")
+    files["folds"] = [str(tmp_path / "bad.txt")]
+    with pytest.raises(DataFormatError, match="bad.txt.*'nope'"):
+        run_stream("fever", "tpatcher", _config(), files, tmp_path / "o", "fold0")
+    assert not (tmp_path / "o" / "summary.json").exists()
+
+
+@pytest.mark.slow
+def test_workflow_runs_sme_folds_on_ci(tmp_path):
+    """Real snakemake on config/ci.yaml (data -> splits -> base -> fold 0 of each method and task)."""
+    work = copy_workflow(tmp_path / "wf")
+    (work / "fast.yaml").write_text(yaml.safe_dump({"sme": {
+        "tpatcher": {"max_steps": 30, "val_every": 10, "val_start": 10},
+        "ft": {"max_steps": 10}, "ftkl": {"max_steps": 10, "kl_memory_size": 16, "kl_history": 4}}}))
+    targets = [f"results/ci/sme/{t}/{m}/fold0/summary.json" for t in ("fever", "zsre") for m in ("tpatcher", "ft", "ftkl")]
+    run_snakemake(work, "--configfile", "config/ci.yaml", "fast.yaml", "--", *targets)
+    for target in targets:
+        summary = json.loads((work / target).read_text())
+        assert summary["protocol"] == PROTOCOL and summary["n_visited"] > 0 and summary["path"] == "cached"
+        edits = (work / target).with_name("edits.jsonl").read_text().splitlines()
+        assert len(edits) == summary["n_visited"]
+    assert (work / "results/ci/sme/fever/tpatcher/fold0/activations.npz").exists()
+    for t in ("fever", "zsre"):
+        for m in ("tpatcher", "ft", "ftkl"):
+            assert (work / f"benchmarks/out/ci/sme/{t}/{m}/fold0.tsv").exists()
+    # Nothing left to do: the rules' inputs (library modules included) are all accounted for.
+    dry = run_snakemake(work, "--configfile", "config/ci.yaml", "fast.yaml", "-n", "--", *targets)
+    assert "Nothing to be done" in dry.stdout + dry.stderr

@@ -1,0 +1,206 @@
+"""Transformer-Patcher unit tests on tiny random models (CPU, seconds)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from editlab.data.records import Example
+from editlab.editors.losses import activation_loss, memory_loss, top_k_exp_mean
+from editlab.editors.site import ffn_site
+from editlab.editors.task_ops import task_ops
+from editlab.editors.tpatcher import TPatcher, TPatcherParams, early_stop
+from editlab.models.build import tiny_bart, tiny_bert
+from editlab.models.tokenizer import train_bart_tokenizer, train_bert_tokenizer
+from editlab.sme.paths import execution_path
+
+ARCH = {"hidden_size": 32, "layers": 1, "decoder_layers": 1, "heads": 2, "intermediate_size": 64, "dropout": 0.1}
+CLAIMS = [("alice lives in paris", "SUPPORTS"), ("bob works for acme", "REFUTES"), ("carol was born in rome", "SUPPORTS"),
+          ("dave lives in oslo", "REFUTES"), ("erin works for initech", "SUPPORTS"), ("frank was born in lima", "REFUTES")]
+QUESTIONS = [("where does alice live ?", "paris"), ("who employs bob ?", "acme corp"), ("where was carol born ?", "rome"),
+             ("where does dave live ?", "oslo"), ("who employs erin ?", "initech"), ("where was frank born ?", "lima")]
+
+
+def _reinit(model, std: float):
+    """Default inits (std 0.02) give a random tiny model near-identical queries for every input, so no
+    edit can be local; a wider init makes inputs distinguishable, as in a trained model."""
+    torch.manual_seed(0)
+    model.config.initializer_range = std
+    model.config.init_std = std
+    for module in model.modules():
+        model._init_weights(module)
+    return model.eval()
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+
+
+def _fever():
+    examples = [Example(f"f{i}", c, (y,), (c + " indeed",)) for i, (c, y) in enumerate(CLAIMS)]
+    tok = train_bert_tokenizer([e.input for e in examples] + [r for e in examples for r in e.rephrases])
+    model = _reinit(tiny_bert(ARCH, len(tok)), 0.2)
+    return model, tok, examples
+
+
+def _zsre():
+    examples = [Example(f"z{i}", q, (a,), (q + " please",)) for i, (q, a) in enumerate(QUESTIONS)]
+    tok = train_bart_tokenizer([e.input for e in examples] + [a for e in examples for a in e.answers]
+                               + [r for e in examples for r in e.rephrases])
+    model = _reinit(tiny_bart(ARCH, len(tok)), 0.2)
+    return model, tok, examples
+
+
+TASKS = {"fever": _fever, "zsre": _zsre}
+
+
+def _setup(task, path_name="cached"):
+    model, tok, examples = TASKS[task]()
+    model.requires_grad_(False)
+    site = ffn_site(task, model)
+    ops = task_ops(task, tok, model, {"max_length": 16})
+    return site, ops, execution_path(path_name, site, ops, "cpu"), examples
+
+
+def test_top_k_exp_mean_by_hand():
+    z = torch.tensor([[0.0, 1.0], [2.0, -1.0]])
+    assert top_k_exp_mean(z, 2).item() == pytest.approx((math.exp(2) + math.exp(1)) / 2)
+    assert top_k_exp_mean(z, 10).item() == pytest.approx(sum(math.exp(v) for v in (0, 1, 2, -1)) / 4)
+
+
+def test_losses_equal_hand_computation():
+    edit = torch.tensor([[1.0], [2.0]])                 # 2 copies, 1 neuron
+    mem = torch.tensor([[0.5], [-4.0], [-1.0]])         # 3 memory queries
+    assert activation_loss(edit, 0.0, 5).item() == pytest.approx((math.exp(-1) + math.exp(-2)) / 2)
+    gamma, beta = 3.0, -3.0
+    rel = [m - e + gamma for m in (0.5, -4.0, -1.0) for e in (1.0, 2.0)]
+    absolute = [m - beta for m in (0.5, -4.0, -1.0) for _ in range(2)]   # once per copy, as the reference
+    k = 4
+    want = (sum(sorted(math.exp(v) for v in rel)[-k:]) / k) + (sum(sorted(math.exp(v) for v in absolute)[-k:]) / k)
+    assert memory_loss(mem, edit, gamma, beta, k, k).item() == pytest.approx(want, rel=1e-6)
+
+
+def test_memory_loss_shortcut_matches_full_tensor():
+    torch.manual_seed(1)
+    mem = torch.randn(50, 3, requires_grad=True)
+    edit = torch.randn(8, 3, requires_grad=True)
+    fast = memory_loss(mem, edit, 3.0, -3.0, 7, 7)
+    rel = mem[:, None, :] - edit[None] + 3.0
+    naive = top_k_exp_mean(rel, 7) + top_k_exp_mean((mem + 3.0)[:, None, :].expand_as(rel), 7)
+    torch.testing.assert_close(fast, naive)
+    g_fast = torch.autograd.grad(fast, (mem, edit))
+    g_naive = torch.autograd.grad(naive, (mem, edit))
+    for a, b in zip(g_fast, g_naive):
+        torch.testing.assert_close(a, b)
+
+
+def test_early_stop_rule():
+    assert not early_stop([1.0], 0.001, 1)
+    assert not early_stop([1.0, 0.5], 0.001, 1)
+    assert early_stop([1.0, 0.5, 0.4995], 0.001, 1)     # improvement below the threshold
+    assert early_stop([1.0, 1.2], 0.001, 1)
+
+
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+@pytest.mark.parametrize("exponent, expected", [(2.0, "one"), (1.0, "norm")])
+def test_new_patch_fires_one_on_its_query(task, exponent, expected):
+    site, _, path, examples = _setup(task)
+    q, _ = path.queries(examples[:3])
+    rows = q.reshape(-1, q.shape[-1])[:3]
+    site.bank.add(rows, 0, key_exponent=exponent, value_scale=10.0, generator=torch.Generator().manual_seed(0))
+    acts = torch.diagonal(site.bank.new_pre_activation(rows))
+    want = torch.ones(3) if expected == "one" else rows.norm(dim=-1)
+    torch.testing.assert_close(acts.detach(), want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+def test_zeroed_patches_reproduce_the_base_model(task):
+    site, ops, path, examples = _setup(task)
+    enc = path.encode(examples)
+    with torch.no_grad():
+        base = ops.model_logits(site.model, enc)
+        q, _ = path.queries(examples)
+        for i in range(2):
+            site.bank.add(q.reshape(-1, q.shape[-1])[i:i + 1], i, key_exponent=2.0, value_scale=10.0,
+                          generator=torch.Generator().manual_seed(i))
+            site.bank.commit()
+        with site.patched():
+            patched = ops.model_logits(site.model, enc)
+        assert (patched - base).abs().max() > 1e-3          # the patches do act...
+        site.bank.values.zero_()
+        with site.patched():
+            zeroed = ops.model_logits(site.model, enc)
+        torch.testing.assert_close(zeroed, base, rtol=0, atol=1e-6)   # ...and with v = 0 nothing changes
+        torch.testing.assert_close(site.head(q, False), base, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+def test_cached_head_equals_full_network_with_patches(task):
+    site, ops, path, examples = _setup(task)
+    with torch.no_grad():
+        q, enc = path.queries(examples)
+        site.bank.add(q.reshape(-1, q.shape[-1])[:2], 0, key_exponent=2.0, value_scale=10.0,
+                      generator=torch.Generator().manual_seed(0))
+        with site.patched():
+            full = ops.model_logits(site.model, enc)
+        torch.testing.assert_close(site.head(q, False), full, rtol=1e-5, atol=1e-5)
+
+
+def _edit_params(**kw):
+    base = dict(max_steps=60, val_every=10, val_start=20, memory_coef=0.5)
+    base.update(kw)
+    return TPatcherParams(**base)
+
+
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+@pytest.mark.parametrize("path_name", ["cached", "reference"])
+def test_edit_fixes_example_and_earlier_patches_stay_bit_identical(task, path_name):
+    site, ops, path, examples = _setup(task, path_name)
+    editor = TPatcher(_edit_params(max_steps=200), seed=0)
+    editor.prepare(path, examples[3:], examples[4:])
+    wrong = [e for e, ok in zip(examples, path.correct(examples)) if not ok]
+    assert len(wrong) >= 2
+    first = editor.edit(wrong[0], 0)
+    assert first.n_neurons >= 1 and site.bank.n_committed == first.n_neurons
+    assert path.correct([wrong[0]]) == [True]
+    frozen = [t.clone() for t in (site.bank.keys, site.bank.biases, site.bank.values)]
+    memory_before = editor.memory.train.shape[0]
+    assert editor.memory.n_added > 0
+    second = editor.edit(wrong[1], 1)
+    n = first.n_neurons
+    for before, after in zip(frozen, (site.bank.keys, site.bank.biases, site.bank.values)):
+        assert torch.equal(after[:n], before)
+    assert site.bank.owner.tolist() == [0] * n + [1] * second.n_neurons
+    assert editor.memory.train.shape[0] > memory_before
+
+
+def test_zsre_adds_one_neuron_per_wrong_token_capped():
+    site, ops, path, examples = _setup("zsre")
+    editor = TPatcher(_edit_params(max_steps=1, max_neurons=2), seed=0)
+    editor.prepare(path, examples[3:], examples[4:])
+    out = editor.edit(examples[1], 0)      # "acme corp": several target tokens, all wrong in a random model
+    assert out.n_neurons == 2
+
+
+def test_cached_and_reference_agree_without_dropout():
+    """With dropout off the two paths run the same computation: same losses, same patch weights."""
+    results = []
+    for path_name in ("cached", "reference"):
+        torch.manual_seed(0)
+        model, tok, examples = _fever()
+        for module in model.modules():
+            if isinstance(module, torch.nn.Dropout):
+                module.p = 0.0
+        model.requires_grad_(False)
+        site = ffn_site("fever", model)
+        ops = task_ops("fever", tok, model, {"max_length": 16})
+        path = execution_path(path_name, site, ops, "cpu")
+        editor = TPatcher(_edit_params(max_steps=30), seed=0)
+        editor.prepare(path, examples[3:], examples[4:])
+        editor.edit(examples[0], 0)
+        results.append(site.bank.keys.clone())
+    torch.testing.assert_close(results[0], results[1], rtol=1e-4, atol=1e-5)

@@ -1,0 +1,53 @@
+# Stage 4: sequential model editing (DESIGN §6-7, §11). One job per stream: a fold (`fold{k}`) or, when
+# sme.long_stream.enabled, all folds concatenated (`long`). Each job is pinned to one GPU if any.
+
+rule sme_tpatcher:
+    output:
+        edits=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/edits.jsonl",
+        curve=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/curve.jsonl",
+        summary=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/summary.json",
+        activations=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/activations.npz",
+    input:
+        unpack(sme_inputs),
+    params:
+        method="tpatcher",
+    log:
+        f"{LOGS}/sme/{{task}}/tpatcher/{{stream}}.log",
+    benchmark:
+        f"{BENCH}/sme/{{task}}/tpatcher/{{stream}}.tsv"
+    wildcard_constraints:
+        task="fever|zsre",
+        stream=r"fold\d+|long",
+    threads: config["sme"].get("threads", 1)
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=240,
+    script:
+        "../scripts/sme_stream.py"
+
+
+rule sme_baseline:
+    output:
+        edits=f"{RESULTS}/sme/{{task}}/{{method}}/{{stream}}/edits.jsonl",
+        curve=f"{RESULTS}/sme/{{task}}/{{method}}/{{stream}}/curve.jsonl",
+        summary=f"{RESULTS}/sme/{{task}}/{{method}}/{{stream}}/summary.json",
+    input:
+        unpack(sme_inputs),
+    params:
+        method=lambda wc: wc.method,
+    log:
+        f"{LOGS}/sme/{{task}}/{{method}}/{{stream}}.log",
+    benchmark:
+        f"{BENCH}/sme/{{task}}/{{method}}/{{stream}}.tsv"
+    wildcard_constraints:
+        task="fever|zsre",
+        method="ft|ftkl",
+        stream=r"fold\d+|long",
+    threads: config["sme"].get("threads", 1)
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=240,
+    script:
+        "../scripts/sme_stream.py"
