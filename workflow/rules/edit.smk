@@ -11,6 +11,9 @@ rule sme_tpatcher:
         unpack(sme_inputs),
     params:
         method="tpatcher",
+        # the config values the stream reads, so that changing them reruns the fold jobs
+        sme=config["sme"],
+        seed=config["seed"],
     log:
         f"{LOGS}/sme/{{task}}/tpatcher/{{stream}}.log",
     benchmark:
@@ -23,6 +26,8 @@ rule sme_tpatcher:
         gpu=1,
         mem_mb=8000,
         runtime=240,
+    conda:
+        "../../envs/torch.yaml"
     script:
         "../scripts/sme_stream.py"
 
@@ -36,6 +41,8 @@ rule sme_baseline:
         unpack(sme_inputs),
     params:
         method=lambda wc: wc.method,
+        sme=config["sme"],
+        seed=config["seed"],
     log:
         f"{LOGS}/sme/{{task}}/{{method}}/{{stream}}.log",
     benchmark:
@@ -49,5 +56,7 @@ rule sme_baseline:
         gpu=1,
         mem_mb=8000,
         runtime=240,
+    conda:
+        "../../envs/torch.yaml"
     script:
         "../scripts/sme_stream.py"
