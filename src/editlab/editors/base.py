@@ -26,6 +26,12 @@ class Editor(Protocol):
     def edit(self, example: Example, index: int) -> EditOutcome:
         """Change the model so that it gets `example` right; `index` is its position in the stream."""
 
+    def snapshot(self) -> dict[str, Any]:
+        """Between edits: the state the edits so far left behind (tensors and plain values only)."""
+
+    def restore(self, snap: dict[str, Any], edited: Sequence[Example]) -> None:
+        """On a freshly prepared editor: continue as if the edits of `snap` had just been made."""
+
 
 def merged_section(section: Mapping[str, Any], task: str) -> dict[str, Any]:
     """A method's config section with its per-task overrides (keys `fever`/`zsre`) applied."""

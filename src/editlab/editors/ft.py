@@ -53,6 +53,16 @@ def fine_tune(path: Any, example: Example, copies: int, lr: float, weight_decay:
     return EditOutcome(0, step, {})
 
 
+def ffn_weights(path: Any) -> list[torch.Tensor]:
+    return [prm.detach().clone() for prm in path.site.ffn_parameters()]
+
+
+@torch.no_grad()
+def load_ffn_weights(path: Any, weights: Sequence[torch.Tensor]) -> None:
+    for prm, saved in zip(path.site.ffn_parameters(), weights, strict=True):
+        prm.copy_(saved)
+
+
 class FT:
     method = "ft"
 
@@ -62,6 +72,13 @@ class FT:
 
     def prepare(self, path: Any, memory: Sequence[Example], val: Sequence[Example]) -> None:
         self.path = path
+
+    def snapshot(self) -> dict[str, Any]:
+        """The edited FFN weights (a fresh Adam per edit, so no optimiser state)."""
+        return {"ffn": ffn_weights(self.path)}
+
+    def restore(self, snap: dict[str, Any], edited: Sequence[Example]) -> None:
+        load_ffn_weights(self.path, snap["ffn"])
 
     def edit(self, example: Example, index: int) -> EditOutcome:
         p = self.params

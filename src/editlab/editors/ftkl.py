@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from editlab.data.records import Example
 from editlab.editors.base import EditOutcome, build_dataclass, merged_section
-from editlab.editors.ft import fine_tune
+from editlab.editors.ft import ffn_weights, fine_tune, load_ffn_weights
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,18 @@ class FTKL:
                                 for i in picks])
             loss = loss + past.mean()
         return self.params.kl_coef * loss
+
+    def snapshot(self) -> dict[str, Any]:
+        """Edited FFN weights, the history sampler and the past edits' FFN inputs (their f0 logits are
+        recomputed on restore: same inputs, same base weights, and they can be large for zsRE)."""
+        return {"ffn": ffn_weights(self.path), "generator": self.generator.get_state(),
+                "history_rows": [rows.clone() for rows, _ in self.history]}
+
+    def restore(self, snap: dict[str, Any], edited: Sequence[Example]) -> None:
+        load_ffn_weights(self.path, snap["ffn"])
+        self.generator.set_state(snap["generator"])
+        device = self.memory_rows.device
+        self.history = [(rows.to(device), self._base_logits(rows.to(device))) for rows in snap["history_rows"]]
 
     def edit(self, example: Example, index: int) -> EditOutcome:
         p = self.params

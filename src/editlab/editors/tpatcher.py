@@ -85,6 +85,25 @@ class TPatcher:
         self.path = path
         self.memory = PatchMemory(path.memory_rows(memory), path.memory_rows(val))
 
+    def snapshot(self) -> dict[str, Any]:
+        """What a resumed stream needs (between edits): the committed patches, the memory growth (the base
+        memory is rebuilt by `prepare`) and the patch-init generator."""
+        bank = self.path.site.bank
+        if bank.n_new:
+            raise RuntimeError("snapshot between edits only (a patch is being trained)")
+        added = self.memory.train[self.memory.train.shape[0] - self.memory.n_added:]
+        return {"keys": bank.keys.clone(), "biases": bank.biases.clone(), "values": bank.values.clone(),
+                "owner": bank.owner.clone(), "memory_added": added.clone(), "generator": self.generator.get_state()}
+
+    def restore(self, snap: dict[str, Any], edited: Sequence[Example]) -> None:
+        """Undo of `snapshot` on a freshly prepared editor."""
+        bank = self.path.site.bank
+        for name in ("keys", "biases", "values", "owner"):
+            setattr(bank, name, snap[name].to(getattr(bank, name).device))
+        if snap["memory_added"].shape[0]:
+            self.memory.add(snap["memory_added"].to(self.memory.train.device))
+        self.generator.set_state(snap["generator"])
+
     def _edit_acts(self, h: torch.Tensor, positions: list[int]) -> torch.Tensor:
         """Pre-activation of each new neuron at its own position, [copies, n_new]."""
         acts = self.path.site.bank.new_pre_activation(h)

@@ -26,6 +26,8 @@ from editlab.models.build import load_base_model
 from editlab.runtime import configure_torch
 from editlab.sme.metrics import PROTOCOL, accuracy, stream_metrics
 from editlab.sme.paths import PATHS, ExecutionPath, execution_path
+from editlab.sme.resume import (RESUME_FILE, edited_examples, job_fingerprint, load_checkpoint, remove_checkpoint,
+                                resume_from, save_checkpoint)
 from editlab.sme.state import StreamState
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 class SMEParams:
     path: str = "cached"
     checkpoint_every: int = 50
+    resume_every: int = 10                 # resume checkpoint every N edits (0: never)
     gr_max_rephrases: int | None = None    # zsRE: 5 (sampled, seeded); FEVER: all
     n_test_shown: int = 200                # test inputs in activations.npz
     eval_batch_size: int = 256
@@ -43,6 +46,7 @@ class SMEParams:
     def from_config(cls, sme: Mapping[str, Any], task: str) -> SMEParams:
         gr = sme.get("gr_max_rephrases", {})
         params = cls(path=sme.get("path", "cached"), checkpoint_every=int(sme.get("checkpoint_every", 50)),
+                     resume_every=int(sme.get("resume_every", 10)),
                      gr_max_rephrases=gr.get(task) if isinstance(gr, Mapping) else gr,
                      n_test_shown=int(sme.get("n_test_shown", 200)),
                      eval_batch_size=int(sme.get("eval_batch_size", 256)))
@@ -133,8 +137,17 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
     log.info("%s/%s/%s on the %s path: %d examples, base acc trainR %.4f test %.4f", task, method, fold,
              path_name, len(data.stream), train_before, test_before)
 
-    state = StreamState()
-    edited: list[Example] = []
+    out = Path(out_dir)
+    resume_file = out / RESUME_FILE
+    fingerprint = job_fingerprint(config, files, task=task, method=method, fold=fold, path=path_name,
+                                  threads=threads)
+    blob = load_checkpoint(resume_file, fingerprint) if params.resume_every else None
+    if blob is None:
+        state = StreamState()
+    else:
+        state = resume_from(blob, editor, data.stream)
+        log.info("resumed from %s at position %d (%d edits)", resume_file, state.position, state.n_edits)
+    edited: list[Example] = edited_examples(state, data.stream)
 
     def checkpoint() -> dict[str, Any]:
         train_after, test_after = _accuracies(path)
@@ -143,7 +156,8 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
         return stream_metrics(state.records, path.correct(edited), acc) | {
             "train_acc": train_after, "test_acc": test_after}
 
-    for index, example in enumerate(data.stream):
+    for index in range(state.position, len(data.stream)):
+        example = data.stream[index]
         was_error = not path.correct([example])[0]
         record: dict[str, Any] = {"index": index, "id": example.id, "was_error": was_error, "success": None,
                                   "gr": None, "n_neurons": 0, "steps": 0, "seconds": 0.0}
@@ -163,11 +177,12 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
         if was_error and state.n_edits % params.checkpoint_every == 0:
             state.curve.append(checkpoint())
             log.info("checkpoint %s", state.curve[-1])
+        if was_error and params.resume_every and state.n_edits % params.resume_every == 0:
+            save_checkpoint(resume_file, fingerprint, state, editor, str(device))
     if not state.curve or state.curve[-1]["n_edits"] != state.n_edits:
         state.curve.append(checkpoint())
     final = state.curve[-1]
 
-    out = Path(out_dir)
     bank = site.bank
     summary = {
         **{k: final[k] for k in ("SR", "GR", "ER", "TrainR", "TestR", "n_edits")},
@@ -189,5 +204,6 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
     write_jsonl(out / "edits.jsonl", state.records)
     write_jsonl(out / "curve.jsonl", state.curve)
     write_json(out / "summary.json", summary)
+    remove_checkpoint(resume_file)   # only once every output is in place
     log.info("summary %s", summary)
     return summary

@@ -1,15 +1,14 @@
-"""Everything a stream needs to continue: position, per-edit log, curve, memory growth, RNG states.
+"""Everything a stream needs to continue: position, per-edit log, curve, edited ids, editing time.
 
-Kept in one object so that a later resumable runner can save and restore it (with the editor's
-patches/weights) and continue bit-identically.
+The editor's state (patches, memory growth, weights) and the RNG states are saved next to it by
+`editlab.sme.resume`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
-
-import torch
 
 
 @dataclass
@@ -24,10 +23,9 @@ class StreamState:
     def n_edits(self) -> int:
         return len(self.edit_ids)
 
-    def rng_snapshot(self, editor: Any) -> dict[str, Any]:
-        """Global and editor RNG states (dropout, patch init, history sampling)."""
-        snap: dict[str, Any] = {"torch": torch.get_rng_state()}
-        generator = getattr(editor, "generator", None)
-        if generator is not None:
-            snap["editor"] = generator.get_state()
-        return snap
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> StreamState:
+        return cls(**values)

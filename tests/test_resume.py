@@ -1,0 +1,112 @@
+"""Resumable SME streams (docs/reliability.md): a crashed or SIGKILLed fold job, rerun, ends with exactly
+the results of an uninterrupted run; the same config and seed give the same per-edit logs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from editlab.editors.ft import FT
+from editlab.editors.ftkl import FTKL
+from editlab.editors.tpatcher import TPatcher
+from editlab.sme.resume import RESUME_FILE
+from editlab.sme.runner import run_stream
+from test_sme import _config, _write_world
+
+EDITORS = {"tpatcher": TPatcher, "ft": FT, "ftkl": FTKL}
+WALL_CLOCK = {"seconds", "seconds_per_edit"}
+
+
+class SimulatedCrash(Exception):
+    """Stands in for a kill inside an edit (the real SIGKILL is in the workflow test below)."""
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+def strip_wall_clock(value):
+    """A result with its wall-clock keys removed (everything else must match exactly)."""
+    if isinstance(value, dict):
+        return {k: strip_wall_clock(v) for k, v in value.items() if k not in WALL_CLOCK}
+    if isinstance(value, list):
+        return [strip_wall_clock(v) for v in value]
+    return value
+
+
+def read_results(out: Path) -> dict:
+    def jsonl(name):
+        return [json.loads(line) for line in (out / name).read_text().splitlines()]
+    return strip_wall_clock({"edits": jsonl("edits.jsonl"), "curve": jsonl("curve.jsonl"),
+                             "summary": json.loads((out / "summary.json").read_text())})
+
+
+def crash_at_edit(monkeypatch, method: str, n: int) -> None:
+    """Make the n-th edit (1-based) of this process raise, as a kill in the middle of a stream would."""
+    cls = EDITORS[method]
+    real_edit = cls.edit
+    calls = {"n": 0}
+
+    def edit(self, example, index):
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise SimulatedCrash(f"edit {n}")
+        return real_edit(self, example, index)
+
+    monkeypatch.setattr(cls, "edit", edit)
+
+
+@pytest.mark.parametrize("task,method", [("fever", "tpatcher"), ("zsre", "tpatcher"), ("zsre", "ft"),
+                                         ("zsre", "ftkl")])
+def test_crashed_stream_resumes_to_identical_results(tmp_path, monkeypatch, task, method):
+    files = _write_world(tmp_path, task)
+    config = _config(resume_every=1)
+    run_stream(task, method, config, files, tmp_path / "whole", "fold0")
+    whole = read_results(tmp_path / "whole")
+    n_edits = whole["summary"]["n_edits"]
+    assert n_edits >= 2, "the tiny world must make at least two edits for a mid-stream crash"
+    assert not (tmp_path / "whole" / RESUME_FILE).exists()   # removed once the outputs are in place
+
+    out = tmp_path / "resumed"
+    with monkeypatch.context() as patch:
+        crash_at_edit(patch, method, n_edits)    # crash in the last edit: n_edits - 1 are checkpointed
+        with pytest.raises(SimulatedCrash):
+            run_stream(task, method, config, files, out, "fold0")
+    assert (out / RESUME_FILE).exists() and not (out / "summary.json").exists()
+    ckpt = torch.load(out / RESUME_FILE, weights_only=True)
+    assert len(ckpt["state"]["edit_ids"]) == n_edits - 1
+
+    with monkeypatch.context() as patch:   # the rerun must not redo the checkpointed edits
+        crash_at_edit(patch, method, 2)
+        run_stream(task, method, config, files, out, "fold0")
+    assert read_results(out) == whole
+    assert not (out / RESUME_FILE).exists()
+
+
+def test_checkpoint_of_another_config_is_ignored(tmp_path, monkeypatch):
+    files = _write_world(tmp_path, "fever")
+    out = tmp_path / "o"
+    with monkeypatch.context() as patch:
+        crash_at_edit(patch, "tpatcher", 2)
+        with pytest.raises(SimulatedCrash):
+            run_stream("fever", "tpatcher", _config(resume_every=1), files, out, "fold0")
+    assert (out / RESUME_FILE).exists()
+    other = _config(resume_every=1)
+    other["sme"]["tpatcher"]["lr"] = 0.02       # a different job: its stream starts from scratch
+    run_stream("fever", "tpatcher", other, files, out, "fold0")
+    run_stream("fever", "tpatcher", other, files, tmp_path / "fresh", "fold0")
+    assert read_results(out) == read_results(tmp_path / "fresh")
+
+
+def test_damaged_checkpoint_starts_over(tmp_path):
+    files = _write_world(tmp_path, "fever")
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / RESUME_FILE).write_bytes(b"not a checkpoint")
+    run_stream("fever", "ft", _config(resume_every=1), files, out, "fold0")
+    run_stream("fever", "ft", _config(resume_every=1), files, tmp_path / "fresh", "fold0")
+    assert read_results(out) == read_results(tmp_path / "fresh")
