@@ -4,6 +4,11 @@ the results of an uninterrupted run; the same config and seed give the same per-
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,10 +19,10 @@ from editlab.editors.ftkl import FTKL
 from editlab.editors.tpatcher import TPatcher
 from editlab.sme.resume import RESUME_FILE
 from editlab.sme.runner import run_stream
+from conftest import copy_workflow, run_snakemake
 from test_sme import _config, _write_world
 
 EDITORS = {"tpatcher": TPatcher, "ft": FT, "ftkl": FTKL}
-WALL_CLOCK = {"seconds", "seconds_per_edit"}
 
 
 class SimulatedCrash(Exception):
@@ -32,7 +37,7 @@ def _one_thread():
 def strip_wall_clock(value):
     """A result with its wall-clock keys removed (everything else must match exactly)."""
     if isinstance(value, dict):
-        return {k: strip_wall_clock(v) for k, v in value.items() if k not in WALL_CLOCK}
+        return {k: strip_wall_clock(v) for k, v in value.items() if "seconds" not in k}
     if isinstance(value, list):
         return [strip_wall_clock(v) for v in value]
     return value
@@ -110,3 +115,75 @@ def test_damaged_checkpoint_starts_over(tmp_path):
     run_stream("fever", "ft", _config(resume_every=1), files, out, "fold0")
     run_stream("fever", "ft", _config(resume_every=1), files, tmp_path / "fresh", "fold0")
     assert read_results(out) == read_results(tmp_path / "fresh")
+
+
+# --- real snakemake runs of config/ci.yaml ---------------------------------------------------------------
+KILLED = "results/ci/sme/fever/tpatcher/fold0"        # the job that gets SIGKILLed mid-stream
+PLAIN = "results/ci/sme/fever/ft/fold1"               # run uninterrupted in both copies
+CI = ("--configfile", "config/ci.yaml")
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> Path:
+    work = copy_workflow(tmp_path_factory.mktemp("whole") / "wf")
+    run_snakemake(work, *CI, "--", f"{KILLED}/summary.json", f"{PLAIN}/summary.json")
+    return work
+
+
+def _wait_for(path: Path, proc: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if proc.poll() is not None:
+            raise AssertionError(f"snakemake ended ({proc.returncode}) before {path} appeared")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} did not appear within {timeout} s")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def killed_and_resumed(tmp_path_factory) -> tuple[Path, dict]:
+    """A fresh copy: everything the fold job needs, then the job itself, SIGKILLed (snakemake and the job,
+    the whole process group) as soon as its first resume checkpoint exists, then the workflow rerun."""
+    work = copy_workflow(tmp_path_factory.mktemp("killed") / "wf")
+    run_snakemake(work, *CI, "--omit-from", "sme_tpatcher", "--", f"{KILLED}/summary.json", f"{PLAIN}/summary.json")
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--resources", "gpu=0", *CI, "--", f"{KILLED}/summary.json"]
+    proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, PYTHONHASHSEED="0"), start_new_session=True)
+    checkpoint = work / KILLED / RESUME_FILE
+    try:
+        _wait_for(checkpoint, proc, timeout=300)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    at_kill = torch.load(checkpoint, weights_only=True)["state"]
+    assert not (work / KILLED / "summary.json").exists()   # no output before the stream is done
+    run_snakemake(work, *CI, "--unlock")                     # a killed snakemake leaves its lock behind
+    run_snakemake(work, *CI, "--rerun-incomplete", "--", f"{KILLED}/summary.json")
+    return work, at_kill
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("resume")
+def test_sigkilled_fold_job_resumes_to_uninterrupted_results(uninterrupted, killed_and_resumed):
+    work, at_kill = killed_and_resumed
+    whole = read_results(uninterrupted / KILLED)
+    assert 0 < len(at_kill["edit_ids"]) < whole["summary"]["n_edits"], "the kill must fall mid-stream"
+    log = (work / "logs/ci/sme/fever/tpatcher/fold0.log").read_text()
+    assert f"at position {at_kill['position']} ({len(at_kill['edit_ids'])} edits)" in log   # really resumed
+    assert read_results(work / KILLED) == whole
+    assert not (work / KILLED / RESUME_FILE).exists()
+    dry = run_snakemake(work, *CI, "-n", "--", f"{KILLED}/summary.json")
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("resume")
+def test_same_config_same_results_in_fresh_copies(uninterrupted, killed_and_resumed):
+    """Determinism across two fresh workflow copies: base model metrics and per-edit logs."""
+    work, _ = killed_and_resumed
+    assert read_results(work / PLAIN) == read_results(uninterrupted / PLAIN)
+    for rel in ("results/ci/base/fever/metrics.json", "results/ci/splits/fever/fold1.txt"):
+        a, b = (uninterrupted / rel).read_text(), (work / rel).read_text()
+        if rel.endswith(".json"):
+            a, b = strip_wall_clock(json.loads(a)), strip_wall_clock(json.loads(b))
+        assert a == b, rel
