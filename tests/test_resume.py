@@ -187,3 +187,17 @@ def test_same_config_same_results_in_fresh_copies(uninterrupted, killed_and_resu
         if rel.endswith(".json"):
             a, b = strip_wall_clock(json.loads(a)), strip_wall_clock(json.loads(b))
         assert a == b, rel
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("resume")
+def test_fold_results_record_provenance(uninterrupted):
+    from editlab.config import config_hash, load_config
+
+    expected = config_hash(load_config(uninterrupted / "config/ci.yaml", base=uninterrupted / "config.yaml"))
+    for rel in (f"{KILLED}/summary.json", f"{PLAIN}/summary.json", "results/ci/base/fever/metrics.json"):
+        prov = json.loads((uninterrupted / rel).read_text())["provenance"]
+        assert prov["config_hash"] == expected and prov["seed"] == 0 and prov["git_commit"] == "unknown", rel
+        assert prov["device"] == "cpu" and prov["versions"]["torch"] == torch.__version__
+    summary = json.loads((uninterrupted / KILLED / "summary.json").read_text())
+    assert summary["provenance"]["protocol"] == summary["protocol"]

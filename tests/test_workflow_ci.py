@@ -52,3 +52,22 @@ def test_rules_have_logs_and_benchmarks(ci_run):
 def test_nothing_left_to_do(ci_run):
     proc = run_snakemake(ci_run, "--configfile", "config/ci.yaml", "-n")
     assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_result_files_record_provenance(ci_run):
+    """Every result JSON (and each table's sidecar) says what made it (docs/reliability.md)."""
+    from editlab.config import config_hash, load_config
+
+    expected = config_hash(load_config(ci_run / "config/ci.yaml", base=ci_run / "config.yaml"))
+    files = sorted((ci_run / "results/ci/base").glob("*/metrics.json"))
+    files += sorted((ci_run / "results/ci/sme").glob("*/*/fold*/summary.json"))
+    files += sorted((ci_run / "results/ci/nmt").glob("*/*/summary.json"))
+    files += sorted((ci_run / "results/ci/tables").glob("*.provenance.json"))
+    assert len(list((ci_run / "results/ci/tables").glob("*.provenance.json"))) == 3   # sme, cost, nmt
+    for path in files:
+        prov = json.loads(path.read_text())["provenance"]
+        assert prov["config_hash"] == expected and prov["seed"] == 0, path
+        assert prov["git_commit"] == "unknown"          # a copy of the workflow outside any checkout
+        assert set(prov["versions"]) >= {"python", "torch", "transformers", "editlab"} and prov["device"] == "cpu"
+        if "/sme/" in str(path) or "/nmt/" in str(path) or "tables" in str(path):
+            assert prov["protocol"], path

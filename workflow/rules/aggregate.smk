@@ -28,9 +28,10 @@ rule aggregate_sme_method:
 rule collect_sme:
     output:
         report(f"{RESULTS}/tables/sme.csv", caption="../report/sme_csv.rst", category="SME tables"),
+        provenance=f"{RESULTS}/tables/sme.provenance.json",
     input:
         tables=sme_method_tables("sme"),
-        code=library("results/aggregate.py"),
+        code=library("results/aggregate.py", "provenance.py"),
     log:
         f"{LOGS}/tables/sme.log",
     conda:
@@ -94,9 +95,10 @@ rule cost_sme_method:
 rule collect_cost:
     output:
         f"{RESULTS}/tables/cost.csv",
+        provenance=f"{RESULTS}/tables/cost.provenance.json",
     input:
         tables=sme_method_tables("cost"),
-        code=library("results/aggregate.py"),
+        code=library("results/aggregate.py", "provenance.py"),
     log:
         f"{LOGS}/tables/cost.log",
     conda:

@@ -9,7 +9,7 @@ rule base_model:
         unpack(lambda wc: data_files(wc.task)),
         unpack(lambda wc: split_files(wc.task)),
         code=library("models/build.py", "models/train.py", "models/pipeline.py", "tasks/__init__.py", "tasks/fever.py",
-                     "tasks/zsre.py", "models/tokenizer.py"),
+                     "tasks/zsre.py", "models/tokenizer.py", "provenance.py"),
     params:
         base=lambda wc: config["base"][wc.task],
         seed=config["seed"],

@@ -151,7 +151,8 @@ rule nmt_edit:
     input:
         unpack(nmt_edit_inputs),
         code=library("nmt/experiment.py", "nmt/edit_inputs.py", "nmt/finetune.py", "nmt/hparams.py",
-                     "nmt/metrics.py", "rome/editor.py", "rome/compute.py", "rome/hparams.py"),
+                     "nmt/metrics.py", "nmt/pipeline.py", "rome/editor.py", "rome/compute.py", "rome/hparams.py",
+                     "provenance.py"),
     params:
         nmt=nmt_edit_params,
         seed=config["seed"],
@@ -176,9 +177,10 @@ rule nmt_table:
         csv=f"{RESULTS}/tables/nmt.csv",
         markdown=f"{FIGURES}/nmt_table.md",
         latex=f"{FIGURES}/nmt_table.tex",
+        provenance=f"{RESULTS}/tables/nmt.provenance.json",
     input:
         summaries=nmt_summary_files(),
-        code=library("nmt/report.py"),
+        code=library("nmt/report.py", "provenance.py"),
     log:
         f"{LOGS}/nmt/table.log",
     threads: 1

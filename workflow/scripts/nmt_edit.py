@@ -11,4 +11,5 @@ with script_logging(snakemake.log[0]):
     stats_dir = os.path.dirname(inp.stats) if "stats" in inp.keys() else ""
     run_method(snakemake.params.nmt, snakemake.params.seed, snakemake.wildcards.task, snakemake.wildcards.method,
                inp.model, {k: inp[k] for k in ("requests", "generalization", "specificity")}, inp.test, inp.corpus,
-               stats_dir, snakemake.output.summary, snakemake.output.sequential, snakemake.output.edits, device)
+               stats_dir, snakemake.output.summary, snakemake.output.sequential, snakemake.output.edits, device,
+               config=snakemake.config)

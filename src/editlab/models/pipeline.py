@@ -11,6 +11,7 @@ from editlab.data.readers import read_task_file, select
 from editlab.io import atomic_dir, read_ids, write_json
 from editlab.models.build import new_base_model, save_base_model
 from editlab.models.train import TrainConfig, evaluate, train_base
+from editlab.provenance import provenance
 from editlab.runtime import configure_torch
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ def train_and_save(task: str, config: Mapping[str, Any], files: Mapping[str, str
         "n_train": len(parts["train"]), "n_val": len(parts["val"]), "n_test": len(parts["test"]),
         "n_parameters": sum(p.numel() for p in model.parameters()),
         "device": str(device), **info,
+        "provenance": provenance(config, device=str(device)),
     }
     with atomic_dir(model_dir) as tmp:
         save_base_model(model.cpu(), tokenizer, tmp)

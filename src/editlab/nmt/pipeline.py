@@ -23,6 +23,7 @@ from editlab.nmt.probe import probe_task
 from editlab.nmt.tasks import EditRequest, read_parallel, read_task, write_task
 from editlab.nmt.tokenizer import WordTokenizer, pair_ids
 from editlab.nmt.toy_data import write_toy
+from editlab.provenance import provenance
 from editlab.rome.batches import Seq2SeqIds
 from editlab.rome.editor import EditResult, apply_rome
 from editlab.rome.locate import locate_ffn_output
@@ -92,7 +93,8 @@ def compute_stats(nmt: Mapping[str, Any], model_dir: str, corpus: str, side: str
 
 def run_method(nmt: Mapping[str, Any], seed: int, task: str, method: str, model_dir: str, task_files: Paths,
                test: str, corpus: str, stats_dir: str, summary: str, sequential: str, edits: str,
-               device: str = "cpu") -> None:
+               device: str = "cpu", config: Mapping[str, Any] | None = None) -> None:
+    """`config`: the whole workflow config, recorded as provenance in both summaries when given."""
     model, tok = load_model(model_dir, device)
     data = read_task(task, task_files["requests"], task_files["generalization"], task_files["specificity"])
     test_pairs = read_parallel(test)
@@ -114,6 +116,9 @@ def run_method(nmt: Mapping[str, Any], seed: int, task: str, method: str, model_
     else:
         raise ConfigError(f"config key 'nmt.methods': unknown method {method!r} (rome, r-rome, ft)")
     single, seq, rows = run_task(model, tok, data, test_pairs, apply, method, device, nmt["eval"]["max_new_tokens"])
+    if config is not None:
+        for result in (single, seq):
+            result["provenance"] = provenance(config, device=str(device), protocol=result["protocol"])
     write_jsonl(edits, rows)
     write_json(sequential, seq)
     write_json(summary, single)

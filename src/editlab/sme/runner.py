@@ -23,6 +23,7 @@ from editlab.editors.task_ops import task_ops
 from editlab.errors import ConfigError
 from editlab.io import atomic_path, read_ids, write_json, write_jsonl
 from editlab.models.build import load_base_model
+from editlab.provenance import provenance
 from editlab.runtime import configure_torch
 from editlab.sme.metrics import PROTOCOL, accuracy, stream_metrics
 from editlab.sme.paths import PATHS, ExecutionPath, execution_path
@@ -194,6 +195,7 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
         "test_acc_before": test_before, "test_acc_after": final["test_acc"],
         "memory_added": getattr(getattr(editor, "memory", None), "n_added", 0),
         "seed": seed, "device": str(device),
+        "provenance": provenance(config, device=str(device), protocol=PROTOCOL),
     }
     if method == "tpatcher":
         with atomic_path(out / "activations.npz") as tmp:
