@@ -23,6 +23,7 @@ from editlab.editors.task_ops import task_ops
 from editlab.errors import ConfigError
 from editlab.io import atomic_path, read_ids, write_json, write_jsonl
 from editlab.models.build import load_base_model
+from editlab.patchfile import export_fold_patches
 from editlab.runtime import configure_torch
 from editlab.sme.metrics import PROTOCOL, accuracy, stream_metrics
 from editlab.sme.paths import PATHS, ExecutionPath, execution_path
@@ -186,6 +187,8 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
                 np.savez(fh, edit_acts=_max_pre_activation(path, edited).astype(np.float32),
                          test_acts=_max_pre_activation(path, data.test[:params.n_test_shown]).astype(np.float32),
                          patch_edit=bank.owner.cpu().numpy().astype(np.int64))
+        export_fold_patches(out, task, files["base_model"], path, state.records, edited,
+                            data.test[:params.n_test_shown])
     write_jsonl(out / "edits.jsonl", state.records)
     write_jsonl(out / "curve.jsonl", state.curve)
     write_json(out / "summary.json", summary)
