@@ -17,6 +17,7 @@ import torch
 
 from editlab.data.readers import read_task_file, select
 from editlab.data.records import Example
+from editlab.data.splits import check_equivalents
 from editlab.editors import build_editor
 from editlab.editors.site import ffn_site
 from editlab.editors.task_ops import task_ops
@@ -120,9 +121,11 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
     path_name = path_name or params.path
     seed = stream_seed(int(config["seed"]), task, method, fold)
     torch.manual_seed(seed)
-    model, tokenizer = load_base_model(task, files["base_model"], device)
+    model, tokenizer = load_base_model(task, files["base_model"], device, config["base"][task]["model"])
     model.requires_grad_(False)
     data = load_stream_data(task, files)
+    if config["splits"][task].get("edit_needs_rephrases", True):
+        check_equivalents(data.stream, ", ".join(map(str, files["folds"])), str(files["train_data"]))
     site = ffn_site(task, model)
     ops = task_ops(task, tokenizer, model, config["base"][task]["train"])
     path = execution_path(path_name, site, ops, device, params.eval_batch_size)
