@@ -163,6 +163,7 @@ def test_ci_fold_patches_round_trip(tmp_path):
         meta = check_round_trip(tmp_path / task, fold, work / f"results/ci/base/{task}/model", inputs)
         summary = json.loads((fold / "summary.json").read_text())
         assert meta["n_neurons"] == summary["n_patches"] > 0
-        sizes[task] = {"n_neurons": meta["n_neurons"], "patch_bytes": (fold / "patches.safetensors").stat().st_size,
+        sizes[task] = {"n_neurons": meta["n_neurons"], "n_edits": summary["n_edits"],
+                       "patch_bytes": (fold / "patches.safetensors").stat().st_size,
                        "base_bytes": meta["base_model"]["weights_bytes"]}
     print("patch sizes", json.dumps(sizes))
