@@ -167,3 +167,56 @@ def test_ci_fold_patches_round_trip(tmp_path):
                        "patch_bytes": (fold / "patches.safetensors").stat().st_size,
                        "base_bytes": meta["base_model"]["weights_bytes"]}
     print("patch sizes", json.dumps(sizes))
+
+
+def test_rank_one_edits_export_apply_revert(tmp_path):
+    """Two sequential ROME edits of a tiny Marian: the patch applied in a fresh process gives the edited
+    weights bit for bit (and the same logits); revert gives the base file back."""
+    from safetensors.torch import load_file
+
+    from editlab.patchfile import export_rank_one
+    from editlab.rome.batches import Seq2SeqIds, forward_logits, make_batch
+    from editlab.rome.compute import EditIds
+    from editlab.rome.editor import apply_rome
+    from rome_fixtures import SPECIALS
+    from test_rome_update import _setup
+
+    model, hp, locus, stats, edit = _setup("encoder", 1, "rome")
+    base_dir = tmp_path / "base"
+    model.save_pretrained(base_dir)
+    first = apply_rome(model, edit, hp, stats, SPECIALS)
+    second_edit = EditIds(Seq2SeqIds(edit.pair.source, [14, 15, 1]), edit.position, edit.contexts, edit.essence)
+    second = apply_rome(model, second_edit, hp, stats, SPECIALS)
+    assert first.applied and second.applied
+    export_rank_one(tmp_path / "patch", base_dir, [first, second], ["req-a", "req-b"])
+
+    proc = editlab_cli("patch", "inspect", str(tmp_path / "patch" / "patches.safetensors"))
+    assert proc.returncode == 0 and "request req-b" in proc.stdout and locus.name in proc.stdout, proc.stderr
+    proc = editlab_cli("patch", "apply", str(base_dir), str(tmp_path / "patch" / "patches.json"),
+                       "--out", str(tmp_path / "patched"))
+    assert proc.returncode == 0, proc.stderr
+    batch = make_batch([edit.pair, second_edit.pair], SPECIALS)
+    torch.save(batch, tmp_path / "batch.pt")
+    code = ("import sys, torch\nfrom safetensors.torch import save_file\n"
+            "from editlab.patchfile import load_rank_one_patched\nfrom editlab.rome.batches import forward_logits\n"
+            "torch.set_num_threads(1)\n"
+            "m = load_rank_one_patched(sys.argv[1])\n"
+            "b = torch.load(sys.argv[2])\n"
+            "save_file({k: v.clone() for k, v in m.state_dict().items()} | "   # clone: tied embeddings
+            "{'logits': forward_logits(m, b).contiguous()}, sys.argv[3])\n")
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO / "src"))
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "patched"), str(tmp_path / "batch.pt"),
+                           str(tmp_path / "fresh.safetensors")], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    fresh = load_file(str(tmp_path / "fresh.safetensors"))
+    state = model.state_dict()
+    for key, value in fresh.items():
+        if key != "logits":
+            assert torch.equal(value, state[key]), key
+    assert not torch.equal(state[f"{locus.name}.weight"], load_file(str(base_dir / "model.safetensors"))[
+        f"{locus.name}.weight"])
+    with torch.no_grad():
+        assert torch.equal(fresh["logits"], forward_logits(model, batch))
+    proc = editlab_cli("patch", "revert", str(tmp_path / "patched"), "--out", str(tmp_path / "reverted"))
+    assert proc.returncode == 0, proc.stderr
+    assert sha256(tmp_path / "reverted" / "model.safetensors") == sha256(base_dir / "model.safetensors")

@@ -18,6 +18,16 @@ def _inspect(args: argparse.Namespace) -> None:
         print(json.dumps(info, indent=2, sort_keys=True))
         return
     base = info["base_model"]
+    if "edits" in info and "task" not in info:   # rank-one edits
+        print(f"patch        {args.patch} ({info['format']}, editlab {info['editlab_version']})")
+        print(f"base model   {base['path']} ({base['model_type']}, {base['architectures']})")
+        print(f"base sha256  {base['weights_sha256']} ({base['weights_bytes']} bytes)")
+        print(f"size         {info['patch_bytes']} bytes tensors + {info['metadata_bytes']} bytes metadata "
+              f"({info['patch_parameters']} parameters)")
+        for edit in info["edits"]:
+            print(f"  edit {edit['edit']:>3}  {edit['module']}  rank one {edit['shape'][0]}x{edit['shape'][1]}"
+                  f"  request {edit['request']}")
+        return
     print(f"patch        {args.patch} ({info['format']}, editlab {info['editlab_version']})")
     print(f"task         {info['task']}")
     print(f"base model   {base['path']} ({base['model_type']}, {base['architectures']})")

@@ -1,4 +1,5 @@
-"""Patch files users can ship: the neurons a T-Patcher stream added, apart from the base model.
+"""Patch files users can ship: the neurons a T-Patcher stream added (or the factors of rank-one edits),
+apart from the base model.
 
 A patch file is `patches.safetensors` (tensors `keys` [N, d_in], `biases` [N], `values` [N, d_out],
 `owner` [N] = edit number) plus `patches.json` (what it patches and where each neuron came from). The
@@ -6,6 +7,10 @@ base weights are never changed: a patched model directory is the base directory,
 the two patch files, and `load_patched` adds the neurons with forward hooks on the last FFN (the same
 code the editing run uses). Reverting is therefore dropping the patch files; `revert_patched_dir`
 checks the sha256 of what remains against the base model's recorded hash.
+
+Rank-one (ROME / r-ROME) edits use the same layout with `format` = `editlab-rank-one-patch/1`: tensors
+`right.{i}`, `u.{i}` (float64, ΔW_i = right_i ⊗ u_i as `editlab.rome.editor` computed them) and the edited
+module of each; loading adds the ΔW_i to the base weights in order, exactly as the editor did.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from editlab.errors import DataFormatError, EditlabError
 from editlab.io import atomic_dir, atomic_path, read_json, write_json
 
 FORMAT = "editlab-tpatcher-patch/1"
+RANK_ONE_FORMAT = "editlab-rank-one-patch/1"
 TENSOR_FILE = "patches.safetensors"
 META_FILE = "patches.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -131,9 +137,12 @@ def read_patch(patch: str | Path) -> PatchFile:
     meta_path = _meta_path(patch)
     tensor_path = meta_path.with_name(TENSOR_FILE)
     meta = read_json(meta_path)
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise DataFormatError(meta_path, f"not an editlab patch file (format is not {FORMAT!r})")
-    for key in ("task", "base_model", "module", "n_neurons", "tensor_sha256", "neurons"):
+    if not isinstance(meta, dict) or meta.get("format") not in (FORMAT, RANK_ONE_FORMAT):
+        raise DataFormatError(meta_path, f"not an editlab patch file (format is not {FORMAT!r} "
+                                         f"or {RANK_ONE_FORMAT!r})")
+    required = ("task", "base_model", "module", "n_neurons", "tensor_sha256", "neurons") \
+        if meta["format"] == FORMAT else ("base_model", "edits", "tensor_sha256")
+    for key in required:
         if key not in meta:
             raise DataFormatError(meta_path, f"missing field {key!r}")
     if not tensor_path.is_file():
@@ -144,9 +153,13 @@ def read_patch(patch: str | Path) -> PatchFile:
         tensors = load_file(str(tensor_path))
     except (SafetensorError, OSError) as exc:
         raise DataFormatError(tensor_path, f"not a readable safetensors file ({exc})") from None
-    missing = [n for n in TENSOR_NAMES if n not in tensors]
+    names = TENSOR_NAMES if meta["format"] == FORMAT else \
+        [f"{kind}.{i}" for i in range(len(meta["edits"])) for kind in ("right", "u")]
+    missing = [n for n in names if n not in tensors]
     if missing:
         raise DataFormatError(tensor_path, f"missing tensor {missing[0]!r}")
+    if meta["format"] == RANK_ONE_FORMAT:
+        return PatchFile(meta, tensors, tensor_path, meta_path)
     n = int(meta["n_neurons"])
     if any(int(tensors[k].shape[0]) != n for k in TENSOR_NAMES):
         raise DataFormatError(tensor_path, f"tensor rows do not match n_neurons={n} in patches.json")
@@ -156,6 +169,11 @@ def read_patch(patch: str | Path) -> PatchFile:
 def describe(patch: str | Path) -> dict[str, Any]:
     """What `editlab patch inspect` prints: metadata without the per-neuron list, plus sizes."""
     pf = read_patch(patch)
+    if pf.meta["format"] == RANK_ONE_FORMAT:
+        n_params = sum(int(t.numel()) for t in pf.tensors.values())
+        return {**pf.meta, "n_edits": len(pf.meta["edits"]), "patch_bytes": pf.tensor_path.stat().st_size,
+                "metadata_bytes": pf.meta_path.stat().st_size, "patch_parameters": n_params,
+                "patch_vs_base_weights": pf.tensor_path.stat().st_size / pf.meta["base_model"]["weights_bytes"]}
     meta = {k: v for k, v in pf.meta.items() if k != "neurons"}
     edits = sorted({(n["edit"], n["index"], n["id"]) for n in pf.meta["neurons"]})
     n_params = sum(int(t.numel()) for k, t in pf.tensors.items() if k != "owner")
@@ -230,10 +248,12 @@ def load_patched(model_dir: str | Path, device: str = "cpu") -> PatchedModel:
     if not (path / META_FILE).is_file():
         raise EditlabError(f"{path}: no {META_FILE} (not a patched model directory; use `editlab patch apply`)")
     pf = read_patch(path / META_FILE)
-    task = pf.meta["task"]
     identity = base_identity(path)
     if identity["weights_sha256"] != pf.meta["base_model"]["weights_sha256"]:
         raise EditlabError(f"{path}: {WEIGHTS_FILE} is not the base model the patch was made on (sha256 differs)")
+    if pf.meta["format"] == RANK_ONE_FORMAT:
+        raise EditlabError(f"{path}: holds rank-one edits; load it with editlab.patchfile.load_rank_one_patched")
+    task = pf.meta["task"]
     model, tokenizer = load_base_model(task, path, device)
     site = ffn_site(task, model)
     names = {"fc_in": _module_name(model, site.fc_in), "fc_out": _module_name(model, site.fc_out)}
@@ -257,3 +277,57 @@ def write_predictions(model_dir: str | Path, inputs: Sequence[Mapping[str, Any]]
         tmp.write_text("".join(json.dumps({"id": r["id"], **p}, sort_keys=True) + "\n"
                                for r, p in zip(inputs, preds, strict=True)), encoding="utf-8")
 
+
+# -- rank-one edits ---------------------------------------------------------------------------------------
+def export_rank_one(out_dir: str | Path, base_model_dir: str | Path, results: Sequence[Any],
+                    labels: Sequence[str] | None = None) -> None:
+    """patches.safetensors + patches.json for the applied edits among `results` (rome EditResult, in the
+    order they were applied to the base model in `base_model_dir`)."""
+    applied = [r for r in results if r.applied]
+    if any(r.factors is None for r in applied):
+        raise EditlabError("an applied edit has no rank-one factors (only ROME / r-ROME edits can be exported)")
+    labels = list(labels) if labels is not None else [str(i) for i in range(len(results))]
+    label_of = {id(r): label for r, label in zip(results, labels, strict=True)}
+    out = Path(out_dir)
+    tensors = {}
+    for i, r in enumerate(applied):
+        tensors[f"right.{i}"], tensors[f"u.{i}"] = (t.detach().cpu().contiguous() for t in r.factors)
+    with atomic_path(out / TENSOR_FILE) as tmp:
+        save_file(tensors, str(tmp), metadata={"format": RANK_ONE_FORMAT})
+    meta = {"format": RANK_ONE_FORMAT, "editlab_version": __version__, "base_model": base_identity(base_model_dir),
+            "edits": [{"edit": i, "module": r.module_name, "request": label_of[id(r)],
+                       "shape": [int(r.factors[0].numel()), int(r.factors[1].numel())]}
+                      for i, r in enumerate(applied)],
+            "tensor_sha256": sha256_file(out / TENSOR_FILE)}
+    write_json(out / META_FILE, meta)
+
+
+def load_rank_one_patched(model_dir: str | Path, device: str = "cpu") -> Any:
+    """The seq2seq model of a patched directory with its rank-one edits added in order (eval mode)."""
+    from transformers import AutoModelForSeq2SeqLM
+
+    from editlab.rome.editor import delta_from_factors
+
+    path = Path(model_dir)
+    pf = read_patch(path / META_FILE)
+    if pf.meta["format"] != RANK_ONE_FORMAT:
+        raise EditlabError(f"{path}: holds T-Patcher neurons; load it with editlab.patchfile.load_patched")
+    if base_identity(path)["weights_sha256"] != pf.meta["base_model"]["weights_sha256"]:
+        raise EditlabError(f"{path}: {WEIGHTS_FILE} is not the base model the patch was made on (sha256 differs)")
+    try:
+        model = AutoModelForSeq2SeqLM.from_pretrained(path).to(device).eval()
+    except (OSError, ValueError) as exc:
+        raise EditlabError(f"{path}: cannot load the model: {str(exc).strip().splitlines()[0]}") from None
+    with torch.no_grad():
+        for edit in pf.meta["edits"]:
+            try:
+                weight = model.get_submodule(edit["module"]).weight
+            except AttributeError:
+                raise EditlabError(f"{path}: the patch edits {edit['module']!r}, "
+                                   "which this model does not have") from None
+            right, u = pf.tensors[f"right.{edit['edit']}"], pf.tensors[f"u.{edit['edit']}"]
+            if tuple(weight.shape) != (right.numel(), u.numel()):
+                raise EditlabError(f"{path}: edit {edit['edit']} is {right.numel()}x{u.numel()}, "
+                                   f"{edit['module']} is {tuple(weight.shape)}")
+            weight.add_(delta_from_factors(right, u, weight))
+    return model
