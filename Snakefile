@@ -8,6 +8,7 @@ SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 
 from editlab.config import validate_config
+from editlab.errors import EditlabError
 from editlab.runtime import export_src_path
 
 export_src_path(SRC)
@@ -19,7 +20,11 @@ configfile: "config.yaml"
 report: "workflow/report/workflow.rst"
 
 
-validate_config(config)
+# A bad config stops here with one line naming the key, not a traceback through the Snakefile.
+try:
+    validate_config(config)
+except EditlabError as exc:
+    sys.exit(f"editlab: error: {exc}")
 
 
 include: "workflow/rules/common.smk"

@@ -171,6 +171,8 @@ def test_sigkilled_fold_job_resumes_to_uninterrupted_results(uninterrupted, kill
     log = (work / "logs/ci/sme/fever/tpatcher/fold0.log").read_text()
     assert f"at position {at_kill['position']} ({len(at_kill['edit_ids'])} edits)" in log   # really resumed
     assert read_results(work / KILLED) == whole
+    for name in ("patches.safetensors", "final_predictions.jsonl"):   # the exported patches too
+        assert (work / KILLED / name).read_bytes() == (uninterrupted / KILLED / name).read_bytes(), name
     assert not (work / KILLED / RESUME_FILE).exists()
     dry = run_snakemake(work, *CI, "-n", "--", f"{KILLED}/summary.json")
     assert "Nothing to be done" in dry.stdout + dry.stderr

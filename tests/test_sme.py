@@ -17,7 +17,7 @@ from editlab.models.build import save_base_model
 from editlab.sme.metrics import PROTOCOL, stream_metrics
 from editlab.sme.runner import run_stream
 from conftest import copy_workflow, run_snakemake
-from test_tpatcher import _fever, _zsre
+from test_tpatcher import ARCH, _fever, _zsre
 
 REPO = Path(__file__).resolve().parents[1]
 EDIT_KEYS = {"index", "id", "was_error", "success", "gr", "n_neurons", "steps", "seconds"}
@@ -68,6 +68,7 @@ def _config(**sme_overrides) -> dict:
     config["sme"].update(checkpoint_every=2, n_test_shown=4, **sme_overrides)
     for task in ("fever", "zsre"):
         config["base"][task]["train"]["max_length"] = 16
+        config["base"][task]["model"]["arch"].update(ARCH)   # the fixture model's shape
     return config
 
 

@@ -128,7 +128,7 @@ def results_targets():
 SME_CODE = library("sme/runner.py", "sme/paths.py", "sme/metrics.py", "sme/state.py", "editors/__init__.py",
                    "editors/base.py", "editors/site.py", "editors/patch.py", "editors/losses.py",
                    "editors/task_ops.py", "editors/tpatcher.py", "editors/ft.py", "editors/ftkl.py",
-                   "models/build.py", "tasks/fever.py", "tasks/zsre.py",
+                   "models/build.py", "tasks/fever.py", "tasks/zsre.py", "patchfile.py", "data/splits.py",
                    "sme/resume.py", "provenance.py")
 
 

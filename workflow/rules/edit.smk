@@ -7,6 +7,9 @@ rule sme_tpatcher:
         curve=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/curve.jsonl",
         summary=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/summary.json",
         activations=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/activations.npz",
+        patches=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/patches.safetensors",
+        patches_meta=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/patches.json",
+        final_predictions=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/final_predictions.jsonl",
     input:
         unpack(sme_inputs),
     params:

@@ -8,13 +8,13 @@ Edit candidates need a non-empty equivalence set (switch), zsRE keeps single-ans
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from editlab.data.records import Example
-from editlab.errors import ConfigError
+from editlab.errors import ConfigError, DataFormatError
 from editlab.io import write_ids
 
 
@@ -78,7 +78,10 @@ def make_splits(train: list[Example], dev: list[Example], cfg: SplitConfig, seed
         raise ConfigError(f"config key 'splits': trainr_size + memory_size = {cfg.trainr_size + cfg.memory_size} "
                           f"exceeds the {len(train_ids)} train examples")
     if len(edit_ids) < cfg.n_folds:
-        raise ConfigError(f"config key 'splits': {len(edit_ids)} edit examples cannot make {cfg.n_folds} folds")
+        dropped = len(order) - n_train - n_val - len(edit_ids)
+        why = (f" ({dropped} edit examples dropped for an empty equivalence set: no rephrase other than the input,"
+               f" and edit_needs_rephrases is true)" if dropped else "")
+        raise ConfigError(f"config key 'splits': {len(edit_ids)} edit examples cannot make {cfg.n_folds} folds{why}")
     test_ids = [ex.id for ex in dev if keep(ex)]
     splits = Splits(train=train_ids, val=val_ids, edit=edit_ids, test=test_ids,
                     trainr=train_ids[:cfg.trainr_size],
@@ -101,3 +104,12 @@ def fold_ids(edit_ids: list[str], n_folds: int, k: int, seed: int) -> list[str]:
     size, rest = divmod(len(order), n_folds)
     start = k * size + min(k, rest)
     return order[start:start + size + (1 if k < rest else 0)]
+
+
+def check_equivalents(examples: Sequence[Example], source: str, data_file: str) -> None:
+    """Edit examples must have a non-empty equivalence set, or GR would silently average fewer edits."""
+    for ex in examples:
+        if not ex.equivalents:
+            raise DataFormatError(source, f"edit example {ex.id!r} has an empty equivalence set in {data_file} "
+                                          "(rephrases missing or only repeating the input) while "
+                                          "splits.<task>.edit_needs_rephrases is true")

@@ -74,7 +74,8 @@ def load_hub_model(task: str, hub_id: str) -> tuple[PreTrainedModel, PreTrainedT
     except OSError as exc:
         offline = os.environ.get("HF_HUB_OFFLINE") == "1"
         raise EditlabError(f"cannot load model {hub_id!r} for {task}"
-                           f"{' (HF_HUB_OFFLINE=1 and it is not in the local cache)' if offline else ''}: {exc}") from None
+                           f"{' (HF_HUB_OFFLINE=1 and it is not in the local cache)' if offline else ''}: "
+                           f"{first_line(exc)}") from None
     return model, tok
 
 
@@ -83,15 +84,51 @@ def save_base_model(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, 
     tokenizer.save_pretrained(directory)
 
 
-def load_base_model(task: str, directory: str | Path, device: str | torch.device = "cpu"
-                    ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """A trained base model directory (as written by the base_model rule), in eval mode."""
+# config.yaml `base.<task>.model.arch` key -> the checkpoint's config attribute
+ARCH_FIELDS = {
+    "fever": {"hidden_size": "hidden_size", "layers": "num_hidden_layers", "heads": "num_attention_heads",
+              "intermediate_size": "intermediate_size"},
+    "zsre": {"hidden_size": "d_model", "layers": "encoder_layers", "decoder_layers": "decoder_layers",
+             "heads": "encoder_attention_heads", "intermediate_size": "decoder_ffn_dim"},
+}
+
+
+def first_line(exc: BaseException) -> str:
+    """Library errors (transformers, hub) can span many lines; the user gets the first."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def check_architecture(task: str, model: PreTrainedModel, model_cfg: Mapping[str, Any], directory: str | Path) -> None:
+    """Refuse a checkpoint whose shape is not the one `base.<task>.model` describes (a stale or foreign
+    model directory would otherwise be edited and reported as if it were the configured one)."""
+    cfg = model.config
+    if task == "fever" and getattr(cfg, "num_labels", 1) != 1:
+        raise EditlabError(f"{directory}: the FEVER base model must have one output logit, "
+                           f"the checkpoint has num_labels={cfg.num_labels}")
+    if model_cfg.get("source") != "scratch":
+        return
+    arch = dict(model_cfg.get("arch") or {})
+    if task == "zsre":
+        arch.setdefault("decoder_layers", arch.get("layers"))
+    for key, attr in ARCH_FIELDS[task].items():
+        if key in arch and getattr(cfg, attr, None) != arch[key]:
+            raise EditlabError(f"{directory}: checkpoint does not match config key 'base.{task}.model.arch.{key}': "
+                               f"checkpoint has {attr}={getattr(cfg, attr, None)}, config says {arch[key]}")
+
+
+def load_base_model(task: str, directory: str | Path, device: str | torch.device = "cpu",
+                    expected: Mapping[str, Any] | None = None) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """A trained base model directory (as written by the base_model rule), in eval mode; `expected` (the
+    config's `base.<task>.model`) is checked against the checkpoint's architecture."""
     path = Path(directory)
     if not (path / "config.json").is_file():
         raise EditlabError(f"{path}: not a base model directory (no config.json)")
     try:
         tok = AutoTokenizer.from_pretrained(path)
         model = TASK_MODEL_CLASSES[task].from_pretrained(path)
-    except (OSError, ValueError) as exc:
-        raise EditlabError(f"{path}: cannot load the {task} base model: {exc}") from None
+    except (OSError, ValueError, KeyError) as exc:
+        raise EditlabError(f"{path}: cannot load the {task} base model: {first_line(exc)}") from None
+    if expected is not None:
+        check_architecture(task, model, expected, path)
     return model.to(device).eval(), tok

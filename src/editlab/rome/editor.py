@@ -15,12 +15,10 @@ from editlab.rome.locate import locate_ffn_output
 from editlab.rome.stats import SecondMoment
 
 
-def rank_one_delta(weight: torch.Tensor, bias: torch.Tensor | None, mom2: torch.Tensor, k_star: torch.Tensor,
-                   k_cur: torch.Tensor, v_star: torch.Tensor, ridge: float = 0.0) -> torch.Tensor:
-    """ΔW (out × in) such that (W + ΔW) k_cur + b = v*, along the direction C⁻¹k* (float64 algebra).
-
-    `weight` is a Linear weight (out_features × in_features); the result has its dtype.
-    """
+def rank_one_factors(weight: torch.Tensor, bias: torch.Tensor | None, mom2: torch.Tensor, k_star: torch.Tensor,
+                     k_cur: torch.Tensor, v_star: torch.Tensor, ridge: float = 0.0
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(right, u) in float64 with ΔW = right ⊗ u: u = C⁻¹k*, right = (v* − W k_cur − b) / (uᵀ k_cur)."""
     c = mom2.to(torch.float64)
     if ridge > 0:
         c = c + ridge * c.diagonal().mean() * torch.eye(c.shape[0], dtype=c.dtype, device=c.device)
@@ -34,7 +32,22 @@ def rank_one_delta(weight: torch.Tensor, bias: torch.Tensor | None, mom2: torch.
     if bias is not None:
         cur = cur + bias.detach().to(torch.float64).to(c.device)
     right = (v_star.to(torch.float64).to(c.device) - cur) / denom
-    return torch.outer(right, u).to(weight.dtype).to(weight.device)
+    return right, u
+
+
+def delta_from_factors(right: torch.Tensor, u: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """ΔW in the weight's dtype and device (the one place the float64 factors are rounded)."""
+    return torch.outer(right.to(torch.float64), u.to(torch.float64)).to(weight.dtype).to(weight.device)
+
+
+def rank_one_delta(weight: torch.Tensor, bias: torch.Tensor | None, mom2: torch.Tensor, k_star: torch.Tensor,
+                   k_cur: torch.Tensor, v_star: torch.Tensor, ridge: float = 0.0) -> torch.Tensor:
+    """ΔW (out × in) such that (W + ΔW) k_cur + b = v*, along the direction C⁻¹k* (float64 algebra).
+
+    `weight` is a Linear weight (out_features × in_features); the result has its dtype.
+    """
+    right, u = rank_one_factors(weight, bias, mom2, k_star, k_cur, v_star, ridge)
+    return delta_from_factors(right, u, weight)
 
 
 @dataclass
@@ -49,6 +62,7 @@ class EditResult:
     v_losses: list[float] = field(default_factory=list)
     k_cur: torch.Tensor | None = None  # the key ΔW maps to v* (diagnostics and tests)
     v_star: torch.Tensor | None = None
+    factors: tuple[torch.Tensor, torch.Tensor] | None = None  # (right, u), float64: ΔW = right ⊗ u
 
 
 def apply_rome(model: torch.nn.Module, edit: EditIds, hp: RomeHyperParams, stats: SecondMoment,
@@ -67,13 +81,15 @@ def apply_rome(model: torch.nn.Module, edit: EditIds, hp: RomeHyperParams, stats
     else:
         k_cur = k_star  # r-ROME: the averaged key in both places
     search = compute_value(model, locus, edit, hp, specials, device)
-    delta = rank_one_delta(locus.module.weight, locus.module.bias, stats.matrix, k_star, k_cur, search.v_star,
-                           hp.mom2_ridge)
+    factors = rank_one_factors(locus.module.weight, locus.module.bias, stats.matrix, k_star, k_cur, search.v_star,
+                               hp.mom2_ridge)
+    delta = delta_from_factors(*factors, locus.module.weight)
     before = locus.module.weight.detach().clone()
     with torch.no_grad():
         locus.module.weight.add_(delta)
     return EditResult(locus.name, applied=True, seconds=time.perf_counter() - start, weight_before=before,
-                      delta_norm=float(delta.norm()), v_losses=search.losses, k_cur=k_cur, v_star=search.v_star)
+                      delta_norm=float(delta.norm()), v_losses=search.losses, k_cur=k_cur, v_star=search.v_star,
+                      factors=(factors[0].cpu(), factors[1].cpu()))
 
 
 def revert(model: torch.nn.Module, result: EditResult) -> None:

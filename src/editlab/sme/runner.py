@@ -17,12 +17,14 @@ import torch
 
 from editlab.data.readers import read_task_file, select
 from editlab.data.records import Example
+from editlab.data.splits import check_equivalents
 from editlab.editors import build_editor
 from editlab.editors.site import ffn_site
 from editlab.editors.task_ops import task_ops
 from editlab.errors import ConfigError
 from editlab.io import atomic_path, read_ids, write_json, write_jsonl
 from editlab.models.build import load_base_model
+from editlab.patchfile import export_fold_patches
 from editlab.provenance import provenance
 from editlab.runtime import configure_torch
 from editlab.sme.metrics import PROTOCOL, accuracy, stream_metrics
@@ -124,9 +126,11 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
     path_name = path_name or params.path
     seed = stream_seed(int(config["seed"]), task, method, fold)
     torch.manual_seed(seed)
-    model, tokenizer = load_base_model(task, files["base_model"], device)
+    model, tokenizer = load_base_model(task, files["base_model"], device, config["base"][task]["model"])
     model.requires_grad_(False)
     data = load_stream_data(task, files)
+    if config["splits"][task].get("edit_needs_rephrases", True):
+        check_equivalents(data.stream, ", ".join(map(str, files["folds"])), str(files["train_data"]))
     site = ffn_site(task, model)
     ops = task_ops(task, tokenizer, model, config["base"][task]["train"])
     path = execution_path(path_name, site, ops, device, params.eval_batch_size)
@@ -203,6 +207,8 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
                 np.savez(fh, edit_acts=_max_pre_activation(path, edited).astype(np.float32),
                          test_acts=_max_pre_activation(path, data.test[:params.n_test_shown]).astype(np.float32),
                          patch_edit=bank.owner.cpu().numpy().astype(np.int64))
+        export_fold_patches(out, task, files["base_model"], path, state.records, edited,
+                            data.test[:params.n_test_shown])
     write_jsonl(out / "edits.jsonl", state.records)
     write_jsonl(out / "curve.jsonl", state.curve)
     write_json(out / "summary.json", summary)

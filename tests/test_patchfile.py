@@ -1,0 +1,222 @@
+"""Patch files: export from a fold, apply and predict in a fresh process, revert bit for bit, bad patches."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from editlab.sme.runner import run_stream
+from conftest import REPO, copy_workflow, run_snakemake
+from test_sme import _config, _write_world
+
+
+def editlab_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`editlab ...` in a fresh process (one thread, so float results do not depend on thread count)."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]))
+    return subprocess.run([sys.executable, "-m", "editlab.cli", *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=300)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def check_round_trip(tmp: Path, fold_dir: Path, base_dir: Path, inputs: dict[str, str]) -> dict:
+    """apply -> predict (fresh process) == the fold's final predictions; revert == base, byte for byte."""
+    recorded = read_rows(fold_dir / "final_predictions.jsonl")
+    assert recorded and {r["set"] for r in recorded} == {"edit", "test"}
+    proc = editlab_cli("patch", "apply", str(base_dir), str(fold_dir / "patches.safetensors"),
+                       "--out", str(tmp / "patched"))
+    assert proc.returncode == 0, proc.stderr
+    rows = [{"id": r["id"], "input": inputs[r["id"]]} for r in recorded]
+    (tmp / "inputs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    proc = editlab_cli("patch", "predict", str(tmp / "patched"), str(tmp / "inputs.jsonl"),
+                       "--out", str(tmp / "preds.jsonl"))
+    assert proc.returncode == 0, proc.stderr
+    got = read_rows(tmp / "preds.jsonl")
+    assert [{k: v for k, v in r.items() if k != "set"} for r in recorded] == got   # logits bit-equal too
+
+    # Without the patch (the base directory loaded the same way) at least one edit is predicted differently:
+    # the comparison above would notice patches that do nothing.
+    from editlab.models.build import load_base_model
+    from editlab.patchfile import predict
+
+    meta = json.loads((fold_dir / "patches.json").read_text())
+    model, tok = load_base_model(meta["task"], base_dir)
+    edit_rows = [r for r in recorded if r["set"] == "edit"]
+    base_preds = predict(meta["task"], model, tok, [inputs[r["id"]] for r in edit_rows], meta["max_length"])
+    assert any(b != {k: v for k, v in r.items() if k not in ("id", "set")} for b, r in zip(base_preds, edit_rows))
+
+    proc = editlab_cli("patch", "revert", str(tmp / "patched"), "--out", str(tmp / "reverted"))
+    assert proc.returncode == 0, proc.stderr
+    base_files = sorted(p.name for p in base_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+    assert sorted(p.name for p in (tmp / "reverted").iterdir()) == base_files
+    for name in base_files:
+        assert sha256(tmp / "reverted" / name) == sha256(base_dir / name), name
+    assert sha256(tmp / "reverted" / "model.safetensors") == meta["base_model"]["weights_sha256"]
+    return meta
+
+
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+def test_export_apply_predict_revert(tmp_path, task):
+    files = _write_world(tmp_path, task)
+    run_stream(task, "tpatcher", _config(), files, tmp_path / "fold", "fold0")
+    edits = read_rows(tmp_path / "fold" / "edits.jsonl")
+    inputs = {json.loads(line)["id"]: json.loads(line)["input"]
+              for line in Path(files["train_data"]).read_text().splitlines()}
+    meta = check_round_trip(tmp_path, tmp_path / "fold", Path(files["base_model"]), inputs)
+    summary = json.loads((tmp_path / "fold" / "summary.json").read_text())
+    assert meta["n_neurons"] == summary["n_patches"] == sum(e["n_neurons"] for e in edits)
+    edited = [e for e in edits if e["was_error"]]
+    # every neuron names the edit it came from: its stream index and id as in edits.jsonl
+    for neuron in meta["neurons"]:
+        assert edited[neuron["edit"]]["index"] == neuron["index"] and edited[neuron["edit"]]["id"] == neuron["id"]
+    assert [n["edit"] for n in meta["neurons"]] == sorted(n["edit"] for n in meta["neurons"])
+    proc = editlab_cli("patch", "inspect", str(tmp_path / "fold" / "patches.safetensors"))
+    assert proc.returncode == 0 and f"neurons      {meta['n_neurons']} " in proc.stdout
+
+
+def _fold(tmp_path):
+    files = _write_world(tmp_path, "fever")
+    run_stream("fever", "tpatcher", _config(), files, tmp_path / "fold", "fold0")
+    return Path(files["base_model"]), tmp_path / "fold"
+
+
+def one_line_error(proc: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("editlab: error: "), proc.stderr
+    assert "Traceback" not in proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+def test_bad_patch_files_are_refused(tmp_path):
+    base, fold = _fold(tmp_path)
+    tensors = fold / "patches.safetensors"
+    good = tensors.read_bytes()
+    # truncated tensors: the recorded sha256 no longer matches
+    tensors.write_bytes(good[: len(good) // 2])
+    proc = editlab_cli("patch", "apply", str(base), str(tensors), "--out", str(tmp_path / "out"))
+    one_line_error(proc, "patches.safetensors", "sha256 does not match")
+    assert not (tmp_path / "out").exists()
+    # missing tensors next to the metadata
+    tensors.unlink()
+    one_line_error(editlab_cli("patch", "inspect", str(fold / "patches.json")), "patch tensors not found")
+    tensors.write_bytes(good)
+    # metadata that is not JSON
+    meta_text = (fold / "patches.json").read_text()
+    (fold / "patches.json").write_text(meta_text[:30])
+    one_line_error(editlab_cli("patch", "inspect", str(tensors)), "patches.json", "invalid JSON")
+    (fold / "patches.json").write_text(meta_text)
+    # a base model that is not the one the patch was made on
+    other = tmp_path / "other"
+    other.mkdir()
+    for item in base.iterdir():
+        (other / item.name).write_bytes(item.read_bytes())
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(str(other / "model.safetensors"))
+    name = next(iter(weights))
+    weights[name] = weights[name] + 1e-3
+    save_file(weights, str(other / "model.safetensors"), metadata={"format": "pt"})
+    proc = editlab_cli("patch", "apply", str(other), str(tensors), "--out", str(tmp_path / "out"))
+    one_line_error(proc, str(other), "does not match the patch")
+    assert not (tmp_path / "out").exists()
+    # a patched directory whose weights were changed after apply cannot be "reverted" silently
+    assert editlab_cli("patch", "apply", str(base), str(tensors), "--out", str(tmp_path / "patched")).returncode == 0
+    (tmp_path / "patched" / "model.safetensors").write_bytes((other / "model.safetensors").read_bytes())
+    proc = editlab_cli("patch", "revert", str(tmp_path / "patched"), "--out", str(tmp_path / "reverted"))
+    one_line_error(proc, "model.safetensors", "is not the base model")
+    assert not (tmp_path / "reverted").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("workflow")
+def test_ci_fold_patches_round_trip(tmp_path):
+    """Real snakemake ci fold jobs write the patch files; apply in a fresh process reproduces the fold."""
+    work = copy_workflow(tmp_path / "wf")
+    (work / "fast.yaml").write_text(yaml.safe_dump({"sme": {
+        "methods": ["tpatcher"], "tpatcher": {"max_steps": 30, "val_every": 10, "val_start": 10}}}))
+    targets = [f"results/ci/sme/{t}/tpatcher/fold0/patches.safetensors" for t in ("fever", "zsre")]
+    run_snakemake(work, "--configfile", "config/ci.yaml", "fast.yaml", "--", *targets)
+    sizes = {}
+    for task in ("fever", "zsre"):
+        from editlab.data.readers import read_task_file
+
+        data_dir = work / f"results/ci/data/{task}"
+        inputs = {e.id: e.input for f in sorted(data_dir.glob("*.jsonl")) for e in read_task_file(task, f)}
+        fold = work / f"results/ci/sme/{task}/tpatcher/fold0"
+        meta = check_round_trip(tmp_path / task, fold, work / f"results/ci/base/{task}/model", inputs)
+        summary = json.loads((fold / "summary.json").read_text())
+        assert meta["n_neurons"] == summary["n_patches"] > 0
+        sizes[task] = {"n_neurons": meta["n_neurons"], "n_edits": summary["n_edits"],
+                       "patch_bytes": (fold / "patches.safetensors").stat().st_size,
+                       "base_bytes": meta["base_model"]["weights_bytes"]}
+    print("patch sizes", json.dumps(sizes))
+
+
+def test_rank_one_edits_export_apply_revert(tmp_path):
+    """Two sequential ROME edits of a tiny Marian: the patch applied in a fresh process gives the edited
+    weights bit for bit (and the same logits); revert gives the base file back."""
+    from safetensors.torch import load_file
+
+    from editlab.patchfile import export_rank_one
+    from editlab.rome.batches import Seq2SeqIds, forward_logits, make_batch
+    from editlab.rome.compute import EditIds
+    from editlab.rome.editor import apply_rome
+    from rome_fixtures import SPECIALS
+    from test_rome_update import _setup
+
+    model, hp, locus, stats, edit = _setup("encoder", 1, "rome")
+    base_dir = tmp_path / "base"
+    model.save_pretrained(base_dir)
+    first = apply_rome(model, edit, hp, stats, SPECIALS)
+    second_edit = EditIds(Seq2SeqIds(edit.pair.source, [14, 15, 1]), edit.position, edit.contexts, edit.essence)
+    second = apply_rome(model, second_edit, hp, stats, SPECIALS)
+    assert first.applied and second.applied
+    export_rank_one(tmp_path / "patch", base_dir, [first, second], ["req-a", "req-b"])
+
+    proc = editlab_cli("patch", "inspect", str(tmp_path / "patch" / "patches.safetensors"))
+    assert proc.returncode == 0 and "request req-b" in proc.stdout and locus.name in proc.stdout, proc.stderr
+    proc = editlab_cli("patch", "apply", str(base_dir), str(tmp_path / "patch" / "patches.json"),
+                       "--out", str(tmp_path / "patched"))
+    assert proc.returncode == 0, proc.stderr
+    batch = make_batch([edit.pair, second_edit.pair], SPECIALS)
+    torch.save(batch, tmp_path / "batch.pt")
+    code = ("import sys, torch\nfrom safetensors.torch import save_file\n"
+            "from editlab.patchfile import load_rank_one_patched\nfrom editlab.rome.batches import forward_logits\n"
+            "torch.set_num_threads(1)\n"
+            "m = load_rank_one_patched(sys.argv[1])\n"
+            "b = torch.load(sys.argv[2])\n"
+            "save_file({k: v.clone() for k, v in m.state_dict().items()} | "   # clone: tied embeddings
+            "{'logits': forward_logits(m, b).contiguous()}, sys.argv[3])\n")
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO / "src"))
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "patched"), str(tmp_path / "batch.pt"),
+                           str(tmp_path / "fresh.safetensors")], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    fresh = load_file(str(tmp_path / "fresh.safetensors"))
+    state = model.state_dict()
+    for key, value in fresh.items():
+        if key != "logits":
+            assert torch.equal(value, state[key]), key
+    assert not torch.equal(state[f"{locus.name}.weight"], load_file(str(base_dir / "model.safetensors"))[
+        f"{locus.name}.weight"])
+    with torch.no_grad():
+        assert torch.equal(fresh["logits"], forward_logits(model, batch))
+    proc = editlab_cli("patch", "revert", str(tmp_path / "patched"), "--out", str(tmp_path / "reverted"))
+    assert proc.returncode == 0, proc.stderr
+    assert sha256(tmp_path / "reverted" / "model.safetensors") == sha256(base_dir / "model.safetensors")
