@@ -1,5 +1,6 @@
 # Stage 4: sequential model editing (DESIGN §6-7, §11). One job per stream: a fold (`fold{k}`) or, when
 # sme.long_stream.enabled, all folds concatenated (`long`). Each job is pinned to one GPU if any.
+# A killed job resumes from `.resume.pt` in its stream directory (never an output; docs/reliability.md).
 
 rule sme_tpatcher:
     output:
