@@ -30,7 +30,7 @@ def snakemake(workdir: Path, *args: str, ok: bool = True) -> subprocess.Complete
     env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
     env["PYTHONPATH"] = str(workdir / "src")
     proc = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, env=env, capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=1800)
     if ok:
         assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
     return proc

@@ -49,7 +49,7 @@ def wait_queue_empty(cluster, timeout_s: float = 60) -> None:
         time.sleep(0.5)
 
 
-def snakemake(workdir: Path, args: list[str], env: dict[str, str], timeout: int = 900) -> str:
+def snakemake(workdir: Path, args: list[str], env: dict[str, str], timeout: int = 2400) -> str:
     env = {k: v for k, v in env.items() if k not in ("CUDA_VISIBLE_DEVICES",)}
     # The library of the workflow copy when there is one, else this checkout's.
     env["PYTHONPATH"] = str(workdir / "src" if (workdir / "src").is_dir() else REPO / "src")
