@@ -9,6 +9,8 @@ there; it skips only on a developer machine where it is neither root nor CI.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import os
@@ -87,20 +89,61 @@ def test_gpu_jobs_are_pinned_by_slurm_two_at_a_time(slurm, tmp_path):
     assert peak <= 2
 
 
+TIMING_WORDS = ("seconds", "time", "hours")
+
+
 def comparable(path: Path):
-    """File content for the equality check; timings (keys with 'seconds'/'time') are not results."""
+    """File content for the equality check. Wall-clock timings (keys, columns or rows naming seconds,
+    time or hours) are not results; floats are compared to 10 significant digits and tensors to 1e-9 of
+    their largest entry, since SLURM and local jobs may sum in a different thread order."""
     if path.suffix == ".json":
         return strip_timings(json.loads(path.read_text()))
+    if path.suffix == ".jsonl":
+        return [strip_timings(json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+    if path.suffix == ".csv":
+        rows = list(csv.reader(io.StringIO(path.read_text())))
+        keep = [i for i, name in enumerate(rows[0] if rows else []) if not _timing(name)]
+        return [[_number(row[i]) for i in keep if i < len(row)] for row in rows
+                if not any(_timing(cell) for cell in row)]
+    if path.suffix == ".safetensors":
+        from safetensors.numpy import load_file
+
+        return TensorsClose(load_file(str(path)))
     return path.read_bytes()
+
+
+class TensorsClose:
+    def __init__(self, tensors):
+        self.tensors = tensors
+
+    def __eq__(self, other):
+        import numpy as np
+
+        return self.tensors.keys() == other.tensors.keys() and all(
+            self.tensors[k].shape == other.tensors[k].shape
+            and np.allclose(self.tensors[k], other.tensors[k], rtol=1e-9,
+                            atol=1e-9 * float(np.abs(self.tensors[k]).max(initial=0.0)))
+            for k in self.tensors)
+
+
+def _timing(text: str) -> bool:
+    return any(word in text for word in TIMING_WORDS)
+
+
+def _number(cell: str):
+    try:
+        return float(f"{float(cell):.10g}")
+    except ValueError:
+        return cell
 
 
 def strip_timings(obj):
     if isinstance(obj, dict):
-        return {k: strip_timings(v) for k, v in obj.items() if "seconds" not in k and "time" not in k}
+        return {k: strip_timings(v) for k, v in obj.items() if not _timing(k)}
     if isinstance(obj, list):
         return [strip_timings(v) for v in obj]
-    if isinstance(obj, float) and math.isnan(obj):
-        return "nan"
+    if isinstance(obj, float):
+        return "nan" if math.isnan(obj) else float(f"{obj:.10g}")
     return obj
 
 
