@@ -89,3 +89,26 @@ def test_ftkl_keeps_memory_closer_to_base_than_ft(task):
         if name == "ftkl":
             assert len(editor.history) == len(wrong)
     assert drifts["ftkl"] < drifts["ft"]
+
+
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+def test_ftkl_history_term_equals_the_per_edit_mean(task):
+    """The batched history KL is the mean over sampled past edits of each edit's mean row KL."""
+    site, ops, path, examples = _setup(task)
+    editor = FTKL(FTKLParams(kl_memory_size=4, kl_history=3), seed=0)
+    editor.prepare(path, examples[:4], [])
+    for example in examples[4:9]:   # past edits of different lengths (zsRE: one row per answer token)
+        q, _ = path.queries([example])
+        rows = q.reshape(-1, q.shape[-1]) if q.dim() == 3 else q
+        editor.history.append((rows, editor._base_logits(rows)))
+    with torch.no_grad():
+        for prm in site.ffn_parameters():
+            prm.add_(0.05 * torch.randn_like(prm))
+        state = editor.generator.get_state()
+        batched = editor._kl()
+        editor.generator.set_state(state)
+        picks = torch.randperm(len(editor.history), generator=editor.generator)[:3].tolist()
+        expected = kl_to_base(editor.memory_base, site.head(editor.memory_rows, False)) + torch.stack(
+            [kl_to_base(base, site.head(rows, False)) for rows, base in (editor.history[i] for i in picks)]).mean()
+    assert batched.item() > 0
+    assert batched.item() == pytest.approx(expected.item(), rel=1e-5)

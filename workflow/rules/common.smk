@@ -126,10 +126,15 @@ def results_targets():
 
 
 SME_CODE = library("sme/runner.py", "sme/paths.py", "sme/metrics.py", "sme/state.py", "editors/__init__.py",
-                   "editors/base.py", "editors/site.py", "editors/patch.py", "editors/losses.py",
-                   "editors/task_ops.py", "editors/tpatcher.py", "editors/ft.py", "editors/ftkl.py",
+                   "editors/base.py", "editors/site.py", "editors/patch.py", "editors/task_ops.py",
                    "models/build.py", "tasks/fever.py", "tasks/zsre.py", "patchfile.py", "data/splits.py",
                    "sme/resume.py", "provenance.py")
+# The editor modules each method runs (on top of SME_CODE), so editing one editor reruns only its folds.
+EDITOR_CODE = {
+    "tpatcher": library("editors/tpatcher.py", "editors/losses.py"),
+    "ft": library("editors/ft.py"),
+    "ftkl": library("editors/ft.py", "editors/ftkl.py"),
+}
 
 
 def sme_inputs(wc):
@@ -144,7 +149,7 @@ def sme_inputs(wc):
         **data_files(wc.task),
         **{name: splits[name] for name in ("trainr", "test", "memory", "val")},
         "folds": folds,
-        "code": SME_CODE,
+        "code": SME_CODE + EDITOR_CODE[getattr(wc, "method", "tpatcher")],
     }
 
 
