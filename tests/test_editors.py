@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from editlab.editors import build_editor
-from editlab.editors.ft import FT, FTParams
+from editlab.editors.ft import FT, FTParams, fine_tune
 from editlab.editors.ftkl import FTKL, FTKLParams, kl_to_base
 from editlab.editors.tpatcher import TPatcherParams
 from editlab.errors import ConfigError
@@ -112,3 +112,32 @@ def test_ftkl_history_term_equals_the_per_edit_mean(task):
             [kl_to_base(base, site.head(rows, False)) for rows, base in (editor.history[i] for i in picks)]).mean()
     assert batched.item() > 0
     assert batched.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+def test_ft_shortcut_without_dropout_is_exact(task, monkeypatch):
+    """Without dropout, FT on one copy with the check folded into the train forward takes the same steps
+    and reaches the same weights as 8 copies plus a separate eval check."""
+    import test_tpatcher
+
+    monkeypatch.setitem(test_tpatcher.ARCH, "dropout", 0.0)
+    site, ops, path, examples = _setup(task)
+    assert site.train_mode_is_eval_mode
+    wrong = [e for e, ok in zip(examples, path.correct(examples)) if not ok][:2]
+    assert wrong
+    start = [prm.detach().clone() for prm in site.ffn_parameters()]
+    runs = {}
+    for shortcut in (False, True):
+        with torch.no_grad():
+            for prm, w in zip(site.ffn_parameters(), start):
+                prm.copy_(w)
+        steps = [fine_tune(path, e, 8, 1e-3, 0.0, 200, shortcut=shortcut).steps for e in wrong]
+        runs[shortcut] = (steps, [prm.detach().clone() for prm in site.ffn_parameters()])
+    assert runs[True][0] == runs[False][0] and sum(runs[True][0]) > 0
+    for a, b in zip(runs[True][1], runs[False][1]):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_models_with_dropout_do_not_take_the_ft_shortcut():
+    site, *_ = _setup("fever")      # test_tpatcher.ARCH has dropout 0.1
+    assert not site.train_mode_is_eval_mode

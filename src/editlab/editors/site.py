@@ -38,6 +38,15 @@ class FFNSite:
             self.fc_in.weight.device, self.fc_in.weight.dtype)
         self._last_input: torch.Tensor | None = None
 
+    @property
+    def train_mode_is_eval_mode(self) -> bool:
+        """True when the model has no active dropout anywhere (modules or config rates), so a train-mode
+        forward computes exactly what an eval-mode one does."""
+        if any(isinstance(m, nn.Dropout) and m.p > 0 for m in self.model.modules()):
+            return False
+        rates = [v for k, v in vars(self.model.config).items() if "dropout" in k and isinstance(v, (int, float))]
+        return all(r == 0 for r in rates) and self.activation_dropout == 0
+
     # -- subclass hooks ---------------------------------------------------------------------------
     def _locate(self) -> None:
         raise NotImplementedError
