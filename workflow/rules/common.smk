@@ -137,6 +137,13 @@ EDITOR_CODE = {
 }
 
 
+def sme_settings(method):
+    """The `sme` config a fold job of `method` depends on: the shared keys and its own hyperparameters only,
+    so tuning one method (or listing another) reruns only that method's folds."""
+    return {k: v for k, v in config["sme"].items()
+            if k not in ("methods", "long_stream", *EDITOR_CODE) or k == method}
+
+
 def sme_inputs(wc):
     """Base model, data, the evaluation/memory splits, and the stream's fold file(s)."""
     splits = split_files(wc.task)

@@ -16,7 +16,7 @@ rule sme_tpatcher:
     params:
         method="tpatcher",
         # the config values the stream reads, so that changing them reruns the fold jobs
-        sme=config["sme"],
+        sme=sme_settings("tpatcher"),
         seed=config["seed"],
     log:
         f"{LOGS}/sme/{{task}}/tpatcher/{{stream}}.log",
@@ -45,7 +45,7 @@ rule sme_baseline:
         unpack(sme_inputs),
     params:
         method=lambda wc: wc.method,
-        sme=config["sme"],
+        sme=lambda wc: sme_settings(wc.method),
         seed=config["seed"],
     log:
         f"{LOGS}/sme/{{task}}/{{method}}/{{stream}}.log",
