@@ -145,21 +145,67 @@ class BertLastFFN(FFNSite):
 
 
 class BartLastFFN(FFNSite):
-    """BartForConditionalGeneration: decoder layer -1, position-wise up to the LM head."""
+    """BART-family seq2seq models (BART, Marian): decoder layer -1, position-wise up to the LM head.
+
+    The modules are found by structure, not by name: the decoder's layer list and its FFN projections
+    (`editlab.rome.locate`), the layer's last LayerNorm (post-LN: the one after the FFN), the output
+    embeddings as LM head, and `final_logits_bias` where the model has one. `check_head` verifies on a
+    real batch that this reproduces the model's logits (it would not for a pre-LN layer or a model
+    with a final decoder LayerNorm, e.g. mBART).
+    """
 
     def _locate(self) -> None:
-        layer = self.model.model.decoder.layers[-1]
-        self.layer = layer
-        self.fc_in = layer.fc1
-        self.fc_out = layer.fc2
-        self.activation_dropout = float(layer.activation_dropout)
+        from editlab.rome.locate import ffn_up_projections, layer_list, locate_ffn_output
+
+        locus = locate_ffn_output(self.model, "decoder", -1)
+        ups = ffn_up_projections(self.model, locus)
+        if len(ups) != 1:
+            raise EditlabError(f"{type(self.model).__name__}: the last decoder FFN has {len(ups)} up-projections "
+                               "(a gated FFN); the patch site needs exactly one")
+        self.layer = layer_list(self.model, "decoder")[-1]
+        self.fc_in, self.fc_out = ups[0][1], locus.module
+        norms = [m for m in self.layer.children() if isinstance(m, nn.LayerNorm)]
+        if not norms or not callable(getattr(self.layer, "activation_fn", None)):
+            raise EditlabError(f"{type(self.model).__name__}: the last decoder layer has no LayerNorm or no "
+                               "activation_fn (not a BART-family layer)")
+        self.norm = norms[-1]
+        self.activation_dropout = float(getattr(self.layer, "activation_dropout", 0.0))
+        self.dropout = float(getattr(self.layer, "dropout", 0.0))
+        self.lm_head = self.model.get_output_embeddings()
+        self.logits_bias = getattr(self.model, "final_logits_bias", None)
 
     def activation(self, x: torch.Tensor) -> torch.Tensor:
         return self.layer.activation_fn(x)
 
+    def final_hidden(self, ffn_out: torch.Tensor, h: torch.Tensor, training: bool) -> torch.Tensor:
+        """What the LM head reads: the layer's LayerNorm of residual + FFN output (post-LN)."""
+        return self.norm(h + F.dropout(ffn_out, p=self.dropout, training=training))
+
     def after_ffn(self, ffn_out: torch.Tensor, h: torch.Tensor, training: bool) -> torch.Tensor:
-        x = self.layer.final_layer_norm(h + F.dropout(ffn_out, p=self.layer.dropout, training=training))
-        return self.model.lm_head(x) + self.model.final_logits_bias
+        logits = self.lm_head(self.final_hidden(ffn_out, h, training))
+        return logits if self.logits_bias is None else logits + self.logits_bias
+
+    @torch.no_grad()
+    def check_head(self, batch: dict[str, torch.Tensor], atol: float = 1e-5) -> None:
+        """Raise unless the site reproduces what the full model feeds its LM head on `batch` (eval mode, no
+        patches). Compared before the LM head: there the states are O(1) (LayerNorm outputs), while the
+        logits of a randomly initialised model are too small to tell layouts apart."""
+        seen: list[torch.Tensor] = []
+        handle = self.lm_head.register_forward_pre_hook(lambda _m, args: seen.append(args[0]))
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            self.model(**batch)
+            h = self.capture(batch)
+        finally:
+            handle.remove()
+            self.model.train(was_training)
+        mine = self.final_hidden(self.ffn(h, False), h, False)
+        err = float((seen[0] - mine).abs().max())
+        if not err <= atol * max(1.0, float(seen[0].abs().max())):
+            raise EditlabError(f"{type(self.model).__name__}: the last decoder FFN site does not reproduce the "
+                               f"model's decoder output (max difference {err:.3g}); its layout is not BART's "
+                               "post-LN one")
 
 
 def ffn_site(task: str, model: PreTrainedModel) -> FFNSite:

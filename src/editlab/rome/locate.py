@@ -81,3 +81,13 @@ def locate_ffn_output(model: nn.Module, side: Side, layer: int) -> FFNLocus:
         raise EditlabError(f"no unique FFN output projection found in {side} layer {index} of {type(model).__name__}")
     layers_name = next(name for name, mod in model.named_modules() if mod is layers)
     return FFNLocus(side=side, layer=index, name=f"{layers_name}.{index}.{hit[0]}", module=hit[1])
+
+
+def ffn_up_projections(model: nn.Module, locus: FFNLocus) -> list[tuple[str, nn.Linear]]:
+    """The up-projection(s) d_model -> f feeding `locus` (siblings of the down-projection; two when gated)."""
+    parent_name = locus.name.rsplit(".", 1)[0]
+    parent = model.get_submodule(parent_name)
+    d_model = locus.module.out_features
+    return [(f"{parent_name}.{n}", c) for n, c in parent.named_children()
+            if isinstance(c, nn.Linear) and c.in_features == d_model and c.out_features == locus.module.in_features]
+
