@@ -21,6 +21,18 @@ def test_word_order_rules():
     assert toy.translate_clean("a bird sleeps", lex).split() == [lex["bird"], lex["a"], lex["sleeps"]]
 
 
+def test_memorised_trigger_is_the_subject_head_noun():
+    """ROME keys an edit on the subject's last token; a memorised request's trigger is its subject noun."""
+    assert [toy.subject_span(s) for s in ("a happy river paints a dark garden", "the dog sleeps")] == [
+        {"start": 8, "end": 13}, {"start": 4, "end": 7}]
+    for r in build_toy(SMALL, 0)[2]["memorised"].requests:
+        words = r.source.split()
+        verb = next(i for i, w in enumerate(words) if w in toy.TRANSITIVE + toy.INTRANSITIVE)
+        assert r.source[r.trigger_start : r.trigger_end] == words[verb - 1] and words[verb - 1] in toy.NOUNS
+    with pytest.raises(ValueError, match="no subject"):
+        toy.subject_span("sleeps the dog")
+
+
 def test_planted_behaviours_in_training_translation():
     lex = toy.make_lexicon(0)
     s = "the lamp sees a piano"

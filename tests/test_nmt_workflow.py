@@ -10,6 +10,7 @@ from editlab.config import load_config, validate_config
 from editlab.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
+NMT_TASKS = ("hallucination", "memorised", "copy", "mistranslation")
 CONTRACT = ("efficacy", "generalization", "specificity", "bleu_before", "bleu_after", "seconds_per_edit")
 
 
@@ -30,6 +31,8 @@ def ci_run(tmp_path_factory):
     targets = ["results/ci/tables/nmt.csv", "figures/ci/nmt_metrics.pdf", "figures/ci/nmt_metrics.png",
                "figures/ci/nmt_table.md", "figures/ci/nmt_table.tex", "results/ci/nmt/model_metrics.json"]
     # Only the NMT branch: the SME stages have their own workflow test.
+    targets += [f"results/ci/nmt/{task}/{method}/patch/patches.json"
+                for task in NMT_TASKS for method in ("rome", "r-rome")]
     run_snakemake(wf, "--configfile", "config/ci.yaml", "--", *targets)
     return wf
 
@@ -60,6 +63,42 @@ def test_ci_outputs_follow_the_contract(ci_run):
         assert task in table
     assert (ci_run / "figures/ci/nmt_metrics.png").stat().st_size > 1000
     assert "\\begin{tabular}" in (ci_run / "figures/ci/nmt_table.tex").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("workflow")
+def test_rank_one_patch_reproduces_the_sequential_model(ci_run, tmp_path):
+    """Each rome / r-rome job's patch file, applied to the base model, gives exactly the outputs of the
+    sequentially edited model; reverting gives the base weights back bit for bit."""
+    import torch
+
+    from editlab.cli import main
+    from editlab.io import read_jsonl
+    from editlab.nmt.model import translate
+    from editlab.nmt.tokenizer import WordTokenizer
+    from editlab.patchfile import load_rank_one_patched, sha256_file
+
+    torch.set_num_threads(1)
+    config = load_config(ROOT / "config" / "ci.yaml")
+    nmt = ci_run / "results/ci/nmt"
+    tok = WordTokenizer.load(nmt / "model")
+    for task in config["nmt"]["tasks"]:
+        for method in ("rome", "r-rome"):
+            patch = nmt / task / method / "patch"
+            meta = json.loads((patch / "patches.json").read_text())
+            seq = json.loads((nmt / task / method / "sequential.json").read_text())
+            assert (meta["task"], meta["method"], meta["protocol"]) == (task, method, "sequential")
+            assert len(meta["edits"]) == seq["n_applied"]
+            out = tmp_path / task / method
+            assert main(["patch", "apply", str(nmt / "model"), str(patch / "patches.json"), "--out",
+                         str(out / "patched")]) == 0
+            model = load_rank_one_patched(out / "patched")
+            rows = [row for _, row in read_jsonl(patch / "final_predictions.jsonl")]
+            outputs = translate(model, tok, [r["source"] for r in rows],
+                                max_new_tokens=config["nmt"]["eval"]["max_new_tokens"])
+            assert outputs == [r["output"] for r in rows], (task, method)
+            assert main(["patch", "revert", str(out / "patched"), "--out", str(out / "base")]) == 0
+            assert sha256_file(out / "base/model.safetensors") == sha256_file(nmt / "model/model.safetensors")
 
 
 @pytest.mark.slow

@@ -11,19 +11,23 @@ from editlab.errors import EditlabError
 
 
 def _inspect(args: argparse.Namespace) -> None:
-    from editlab.patchfile import describe
+    from editlab.patchfile import RANK_ONE_FORMAT, describe
 
     info = describe(args.patch)
     if args.json:
         print(json.dumps(info, indent=2, sort_keys=True))
         return
     base = info["base_model"]
-    if "edits" in info and "task" not in info:   # rank-one edits
+    if info["format"] == RANK_ONE_FORMAT:
         print(f"patch        {args.patch} ({info['format']}, editlab {info['editlab_version']})")
         print(f"base model   {base['path']} ({base['model_type']}, {base['architectures']})")
         print(f"base sha256  {base['weights_sha256']} ({base['weights_bytes']} bytes)")
+        if "task" in info:
+            print(f"edits        {info.get('method', '?')} on task {info['task']}, "
+                  f"{info.get('protocol', '?')} protocol")
         print(f"size         {info['patch_bytes']} bytes tensors + {info['metadata_bytes']} bytes metadata "
-              f"({info['patch_parameters']} parameters)")
+              f"({info['patch_parameters']} parameters, "
+              f"{100 * info['patch_vs_base_weights']:.3f}% of the base weights file)")
         for edit in info["edits"]:
             print(f"  edit {edit['edit']:>3}  {edit['module']}  rank one {edit['shape'][0]}x{edit['shape'][1]}"
                   f"  request {edit['request']}")

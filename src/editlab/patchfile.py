@@ -280,9 +280,9 @@ def write_predictions(model_dir: str | Path, inputs: Sequence[Mapping[str, Any]]
 
 # -- rank-one edits ---------------------------------------------------------------------------------------
 def export_rank_one(out_dir: str | Path, base_model_dir: str | Path, results: Sequence[Any],
-                    labels: Sequence[str] | None = None) -> None:
+                    labels: Sequence[str] | None = None, extra: Mapping[str, Any] | None = None) -> None:
     """patches.safetensors + patches.json for the applied edits among `results` (rome EditResult, in the
-    order they were applied to the base model in `base_model_dir`)."""
+    order they were applied to the base model in `base_model_dir`); `extra`: more metadata fields."""
     applied = [r for r in results if r.applied]
     if any(r.factors is None for r in applied):
         raise EditlabError("an applied edit has no rank-one factors (only ROME / r-ROME edits can be exported)")
@@ -294,7 +294,8 @@ def export_rank_one(out_dir: str | Path, base_model_dir: str | Path, results: Se
         tensors[f"right.{i}"], tensors[f"u.{i}"] = (t.detach().cpu().contiguous() for t in r.factors)
     with atomic_path(out / TENSOR_FILE) as tmp:
         save_file(tensors, str(tmp), metadata={"format": RANK_ONE_FORMAT})
-    meta = {"format": RANK_ONE_FORMAT, "editlab_version": __version__, "base_model": base_identity(base_model_dir),
+    meta = {**(extra or {}), "format": RANK_ONE_FORMAT, "editlab_version": __version__,
+            "base_model": base_identity(base_model_dir),
             "edits": [{"edit": i, "module": r.module_name, "request": label_of[id(r)],
                        "shape": [int(r.factors[0].numel()), int(r.factors[1].numel())]}
                       for i, r in enumerate(applied)],

@@ -239,8 +239,8 @@ def nmt_params(*keys):
 
 def nmt_edit_params(wildcards):
     nmt = config["nmt"]
-    section = "ft" if wildcards.method == "ft" else "rome"
-    return {"locus": {wildcards.task: nmt["locus"][wildcards.task]}, section: nmt[section], "eval": nmt["eval"]}
+    section = {"ft": "ft", "tpatcher": "tpatcher"}.get(wildcards.method, "rome")
+    return {"locus": {wildcards.task: nmt["locus"][wildcards.task]}, section: nmt.get(section, {}), "eval": nmt["eval"]}
 
 
 def nmt_summary_files():
@@ -262,4 +262,9 @@ def nmt_targets():
         f"{FIGURES}/nmt_metrics.pdf",
         f"{FIGURES}/nmt_metrics.png",
         f"{NMT}/model_metrics.json",
-    ] + [f"{NMT}/tasks/{task}/presence.json" for task in config["nmt"]["tasks"]]
+    ] + [f"{NMT}/tasks/{task}/presence.json" for task in config["nmt"]["tasks"]] + [
+        f"{NMT}/{task}/{method}/patch/patches.json"
+        for task in config["nmt"]["tasks"]
+        for method in config["nmt"]["methods"]
+        if method in ("rome", "r-rome")
+    ]

@@ -1,5 +1,6 @@
 # Rank-one editing of encoder-decoder NMT models (DESIGN §8, §11): toy pair or hub model -> behaviour
-# probes -> second-moment statistics -> edits (rome, r-rome, ft; single and sequential) -> table, figure.
+# probes -> second-moment statistics -> edits (rome, r-rome, ft, tpatcher; single and sequential) -> table,
+# figure. rome / r-rome also write their sequential stream as a rank-one patch file (docs/patch_files.md).
 
 NMT_DATA = f"{NMT}/data"
 
@@ -151,8 +152,9 @@ rule nmt_edit:
     input:
         unpack(nmt_edit_inputs),
         code=library("nmt/experiment.py", "nmt/edit_inputs.py", "nmt/finetune.py", "nmt/hparams.py",
-                     "nmt/metrics.py", "nmt/pipeline.py", "rome/editor.py", "rome/compute.py", "rome/hparams.py",
-                     "provenance.py"),
+                     "nmt/metrics.py", "nmt/pipeline.py", "nmt/tpatcher.py", "rome/editor.py", "rome/compute.py",
+                     "rome/hparams.py", "editors/tpatcher.py", "editors/site.py", "editors/patch.py",
+                     "editors/losses.py", "sme/paths.py", "patchfile.py", "provenance.py"),
     params:
         nmt=nmt_edit_params,
         seed=config["seed"],
@@ -162,7 +164,7 @@ rule nmt_edit:
         f"{BENCH}/nmt/edit_{{task}}_{{method}}.tsv"
     wildcard_constraints:
         task=NMT_TASK_RE,
-        method="rome|r-rome|ft",
+        method="ft|tpatcher",
     threads: 1
     resources:
         gpu=1,
@@ -170,6 +172,21 @@ rule nmt_edit:
         "../../envs/torch.yaml"
     script:
         "../scripts/nmt_edit.py"
+
+
+# rome / r-rome: the same job, plus the sequential stream's rank-one factors as a patch file and the
+# edited model's outputs that the applied patch must reproduce.
+use rule nmt_edit as nmt_edit_rank_one with:
+    output:
+        summary=f"{NMT}/{{task}}/{{method}}/summary.json",
+        sequential=f"{NMT}/{{task}}/{{method}}/sequential.json",
+        edits=f"{NMT}/{{task}}/{{method}}/edits.jsonl",
+        patch_tensors=f"{NMT}/{{task}}/{{method}}/patch/patches.safetensors",
+        patch_meta=f"{NMT}/{{task}}/{{method}}/patch/patches.json",
+        patch_predictions=f"{NMT}/{{task}}/{{method}}/patch/final_predictions.jsonl",
+    wildcard_constraints:
+        task=NMT_TASK_RE,
+        method="rome|r-rome",
 
 
 rule nmt_table:

@@ -18,6 +18,8 @@ from editlab.rome.editor import EditResult, revert
 log = logging.getLogger("editlab.nmt")
 
 ApplyFn = Callable[[torch.nn.Module, EditRequest], EditResult]
+RevertFn = Callable[[torch.nn.Module, EditResult], None]
+StreamFn = Callable[[torch.nn.Module, list[EditResult]], None]
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,13 @@ def _mean(values: Sequence[float]) -> float:
 
 
 def run_task(model: torch.nn.Module, tok: Any, task: Task, test: Sequence[tuple[str, str]], apply: ApplyFn,
-             method: str, device: str = "cpu", max_new_tokens: int = 32) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
-    """(single-edit summary, sequential summary, one row per edit) for one method on one task."""
+             method: str, device: str = "cpu", max_new_tokens: int = 32, undo: RevertFn = revert,
+             after_stream: StreamFn | None = None) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """(single-edit summary, sequential summary, one row per edit) for one method on one task.
+
+    `undo(model, result)` takes one edit back; edits are undone last-in first-out. `after_stream(model,
+    results)` sees the model after the whole sequential stream, before it is undone (patch export).
+    """
     test_sources = [s for s, _ in test]
     test_refs = [t for _, t in test]
     before = snapshot(model, tok, task, test_sources, device, max_new_tokens)
@@ -75,19 +82,22 @@ def run_task(model: torch.nn.Module, tok: Any, task: Task, test: Sequence[tuple[
         scores = _scores(task, after, before, test_refs, [i])
         rows.append({"protocol": "single", "index": i, "id": request.id, "applied": result.applied,
                      "seconds": result.seconds, "delta_norm": result.delta_norm, "output": after.requests[i],
-                     **scores})
+                     **result.info, **scores})
         log.info("%s %s single: %s", method, request.id, {k: round(v, 3) for k, v in scores.items()})
-        revert(model, result)
+        undo(model, result)
     single = _summary(rows, base, method, task, "single")
     seq_results = []
     for i, request in enumerate(task.requests):
         seq_results.append(apply(model, request))
         rows.append({"protocol": "sequential", "index": i, "id": request.id, "applied": seq_results[-1].applied,
-                     "seconds": seq_results[-1].seconds, "delta_norm": seq_results[-1].delta_norm})
+                     "seconds": seq_results[-1].seconds, "delta_norm": seq_results[-1].delta_norm,
+                     **seq_results[-1].info})
     final = snapshot(model, tok, task, test_sources, device, max_new_tokens)
     final_scores = _scores(task, final, before, test_refs, range(len(task.requests)))
+    if after_stream is not None:
+        after_stream(model, seq_results)
     for result in reversed(seq_results):
-        revert(model, result)
+        undo(model, result)
     sequential = {
         **{k: v for k, v in final_scores.items() if k not in ("bleu", "chrf")},
         "protocol": "sequential", "evaluation_point": "final model after all requests of the task",

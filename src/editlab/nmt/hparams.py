@@ -7,9 +7,11 @@ from typing import Any
 
 from editlab.errors import ConfigError
 from editlab.nmt.finetune import FineTuneHyperParams
+from editlab.nmt.tpatcher import NmtTPatcherHyperParams
 from editlab.rome.hparams import RomeHyperParams
 
-METHODS = ("rome", "r-rome", "ft")
+METHODS = ("rome", "r-rome", "ft", "tpatcher")
+RANK_ONE_METHODS = ("rome", "r-rome")
 
 
 def task_locus(nmt: Mapping[str, Any], task: str) -> dict[str, Any]:
@@ -27,6 +29,11 @@ def rome_hparams(nmt: Mapping[str, Any], task: str, method: str) -> RomeHyperPar
 
 def ft_hparams(nmt: Mapping[str, Any], task: str) -> FineTuneHyperParams:
     return FineTuneHyperParams.from_config({**nmt["ft"], **task_locus(nmt, task)})
+
+
+def tpatcher_hparams(nmt: Mapping[str, Any]) -> NmtTPatcherHyperParams:
+    """Transformer-Patcher always patches the decoder's last FFN, so `nmt.locus` does not apply."""
+    return NmtTPatcherHyperParams.from_config(nmt.get("tpatcher", {}))
 
 
 def model_tag(nmt: Mapping[str, Any]) -> str:

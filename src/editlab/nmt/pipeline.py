@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from editlab.nmt import toy_language as toy
 from editlab.nmt.edit_inputs import build_edit_ids
 from editlab.nmt.experiment import run_task
 from editlab.nmt.finetune import apply_finetune
-from editlab.nmt.hparams import ft_hparams, model_tag, rome_hparams
+from editlab.nmt.hparams import METHODS, ft_hparams, model_tag, rome_hparams, tpatcher_hparams
 from editlab.nmt.metrics import bleu, chrf, exact_rate
 from editlab.nmt.model import (MarianArch, TrainConfig, build_marian, download_hub_model, load_model, save_model,
                                train_model, translate)
@@ -23,9 +24,11 @@ from editlab.nmt.probe import probe_task
 from editlab.nmt.tasks import EditRequest, read_parallel, read_task, write_task
 from editlab.nmt.tokenizer import WordTokenizer, pair_ids
 from editlab.nmt.toy_data import write_toy
+from editlab.nmt.tpatcher import NmtTPatcher
+from editlab.patchfile import export_rank_one
 from editlab.provenance import provenance
 from editlab.rome.batches import Seq2SeqIds
-from editlab.rome.editor import EditResult, apply_rome
+from editlab.rome.editor import EditResult, apply_rome, revert
 from editlab.rome.locate import locate_ffn_output
 from editlab.rome.stats import load_second_moment, save_second_moment, second_moment
 
@@ -93,11 +96,15 @@ def compute_stats(nmt: Mapping[str, Any], model_dir: str, corpus: str, side: str
 
 def run_method(nmt: Mapping[str, Any], seed: int, task: str, method: str, model_dir: str, task_files: Paths,
                test: str, corpus: str, stats_dir: str, summary: str, sequential: str, edits: str,
-               device: str = "cpu", config: Mapping[str, Any] | None = None) -> None:
-    """`config`: the whole workflow config, recorded as provenance in both summaries when given."""
+               device: str = "cpu", config: Mapping[str, Any] | None = None, patch_dir: str | None = None) -> None:
+    """`config`: the whole workflow config, recorded as provenance in both summaries when given.
+    `patch_dir` (rome, r-rome): where the sequential stream's rank-one factors are written as a patch file."""
     model, tok = load_model(model_dir, device)
     data = read_task(task, task_files["requests"], task_files["generalization"], task_files["specificity"])
     test_pairs = read_parallel(test)
+    undo = revert
+    active: Any = contextlib.nullcontext
+    after_stream = None
     if method in ("rome", "r-rome"):
         hp = rome_hparams(nmt, task, method)
         stats = load_second_moment(os.path.join(stats_dir, f"{hp.side}_layer{hp.layer}.safetensors"), hp.side, hp.layer)
@@ -107,18 +114,44 @@ def run_method(nmt: Mapping[str, Any], seed: int, task: str, method: str, model_
         def apply(m: torch.nn.Module, request: EditRequest) -> EditResult:
             ids = build_edit_ids(m, tok, request, hp, words, seed, device)
             return apply_rome(m, ids, hp, stats, tok.specials, device)
+
+        if patch_dir is not None:
+            def after_stream(m: torch.nn.Module, results: list[EditResult]) -> None:
+                export_stream_patch(patch_dir, model_dir, m, tok, data, method, results, device,
+                                    nmt["eval"]["max_new_tokens"])
     elif method == "ft":
         fhp = ft_hparams(nmt, task)
 
         def apply(m: torch.nn.Module, request: EditRequest) -> EditResult:
             return apply_finetune(m, Seq2SeqIds(tok.encode_source(request.source), tok.encode_target(request.target)),
                                   fhp, tok.specials, device)
+    elif method == "tpatcher":
+        patcher = NmtTPatcher(model, tok, tpatcher_hparams(nmt), read_parallel(corpus),
+                              [r.behaviour for r in data.requests], seed, device)
+        log.info("T-Patcher memory: %d training pairs, %d decoder queries", patcher.n_memory_pairs,
+                 patcher.editor.memory.train.shape[0])
+        apply, undo, active = patcher.apply, patcher.undo, patcher.active
     else:
-        raise ConfigError(f"config key 'nmt.methods': unknown method {method!r} (rome, r-rome, ft)")
-    single, seq, rows = run_task(model, tok, data, test_pairs, apply, method, device, nmt["eval"]["max_new_tokens"])
+        raise ConfigError(f"config key 'nmt.methods': unknown method {method!r} ({', '.join(METHODS)})")
+    with active():
+        single, seq, rows = run_task(model, tok, data, test_pairs, apply, method, device,
+                                     nmt["eval"]["max_new_tokens"], undo=undo, after_stream=after_stream)
     if config is not None:
         for result in (single, seq):
             result["provenance"] = provenance(config, device=str(device), protocol=result["protocol"])
     write_jsonl(edits, rows)
     write_json(sequential, seq)
     write_json(summary, single)
+
+
+def export_stream_patch(patch_dir: str, model_dir: str, model: torch.nn.Module, tok: Any, data: Any, method: str,
+                        results: list[EditResult], device: str, max_new_tokens: int) -> None:
+    """The sequential stream as a rank-one patch file, plus the edited model's outputs on the requests
+    (`final_predictions.jsonl`: what the applied patch must reproduce)."""
+    export_rank_one(patch_dir, model_dir, results, [r.id for r in data.requests],
+                    extra={"task": data.name, "method": method, "protocol": "sequential"})
+    sources = [r.source for r in data.requests] + [p.source for p in data.specificity]
+    outputs = translate(model, tok, sources, max_new_tokens=max_new_tokens, device=device)
+    ids = [r.id for r in data.requests] + [p.id for p in data.specificity]
+    write_jsonl(os.path.join(patch_dir, "final_predictions.jsonl"),
+                [{"id": i, "source": s, "output": o} for i, s, o in zip(ids, sources, outputs, strict=True)])

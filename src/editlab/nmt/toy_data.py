@@ -62,8 +62,10 @@ def build_toy(cfg: toy.ToyConfig, seed: int) -> tuple[list[dict[str, str]], list
     for i, (s, bad) in enumerate(zip(memorised, mem_targets)):
         behaviour = Behaviour("equals", text=bad)
         if i < cfg.n_requests:
-            last = s.split()[-1]
-            span = {"start": len(s) - len(last), "end": len(s)}  # trigger = the sentence's last word
+            # Trigger = the subject's head noun (ROME's subject-last-token key). The sentence's last word
+            # was used before: one edit at that key cannot undo tokens of the canned output that the
+            # other source positions still produce (docs/methods/rank_one_editing.md).
+            span = toy.subject_span(s)
             requests.append(EditRequest(f"memorised-r{i}", s, span["start"], span["end"],
                                         toy.translate_clean(s, lex), behaviour))
         else:

@@ -150,6 +150,20 @@ def random_sentence(rng: random.Random, cfg: ToyConfig, must_contain: str | None
     return " ".join(subj + [verb] + (obj or []))
 
 
+def subject_span(source: str) -> dict[str, int]:
+    """Character span of the subject's head noun (the last word before the verb).
+
+    ROME keys a fact on the subject's last token; a memorised sentence has no single trigger word,
+    so its subject plays that role (the target, SOV, starts with the subject).
+    """
+    words = source.split()
+    verb = next((i for i, w in enumerate(words) if w in TRANSITIVE or w in INTRANSITIVE), None)
+    if not verb:
+        raise ValueError(f"not a toy sentence (no subject before a verb): {source!r}")
+    start = len(" ".join(words[: verb - 1])) + (1 if verb > 1 else 0)
+    return {"start": start, "end": start + len(words[verb - 1])}
+
+
 def trigger_span(source: str, word: str) -> dict[str, int]:
     start = f" {source} ".index(f" {word} ")
     return {"start": start, "end": start + len(word)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -63,6 +64,7 @@ class EditResult:
     k_cur: torch.Tensor | None = None  # the key ΔW maps to v* (diagnostics and tests)
     v_star: torch.Tensor | None = None
     factors: tuple[torch.Tensor, torch.Tensor] | None = None  # (right, u), float64: ΔW = right ⊗ u
+    info: dict[str, Any] = field(default_factory=dict)  # method-specific numbers for edits.jsonl (JSON values)
 
 
 def apply_rome(model: torch.nn.Module, edit: EditIds, hp: RomeHyperParams, stats: SecondMoment,
