@@ -127,11 +127,11 @@ def results_targets():
 
 SME_CODE = library("sme/runner.py", "sme/paths.py", "sme/metrics.py", "sme/state.py", "editors/__init__.py",
                    "editors/base.py", "editors/site.py", "editors/patch.py", "editors/task_ops.py",
-                   "models/build.py", "tasks/fever.py", "tasks/zsre.py", "patchfile.py", "data/splits.py",
+                   "models/build.py", "tasks/fever.py", "tasks/zsre.py", "data/splits.py",
                    "sme/resume.py", "provenance.py")
 # The editor modules each method runs (on top of SME_CODE), so editing one editor reruns only its folds.
 EDITOR_CODE = {
-    "tpatcher": library("editors/tpatcher.py", "editors/losses.py"),
+    "tpatcher": library("editors/tpatcher.py", "editors/losses.py", "patchfile.py"),   # + patch export
     "ft": library("editors/ft.py"),
     "ftkl": library("editors/ft.py", "editors/ftkl.py"),
 }
