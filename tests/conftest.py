@@ -1,7 +1,9 @@
-"""Shared fixtures: paths, the optional ../shared data, and a copy of the workflow to run in a tmp dir."""
+"""Shared fixtures: paths, the optional ../shared data, a copy of the workflow to run in a tmp dir, and one
+finished run of config/ci.yaml shared by the whole test session."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -49,3 +51,49 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
     return proc
+
+
+CI_CONFIG = ("--configfile", "config/ci.yaml")
+
+
+def shared_ci_run(tmp_path_factory, name: str) -> Path:
+    """A workflow copy in which the whole config/ci.yaml workflow has run (`snakemake --configfile
+    config/ci.yaml`, default target), once per test session and `name`: the pytest-xdist workers share
+    one directory, the first to get here runs it under a file lock, the others wait for it and use it.
+    (A session-wide lock, not xdist_group: the groups do not keep tests on one worker with pytest 9.2
+    and pytest-xdist 3.8, whose group suffix on node ids no longer takes effect.)"""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent          # the session's directory, above each worker's own
+    workdir = root / name / "wf"
+    done, failed = root / f"{name}.ok", root / f"{name}.failed"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)       # released when the file closes (or the worker dies)
+        if failed.exists():                    # another worker's run failed: do not run it again
+            raise AssertionError(f"the shared ci run {name} failed (in another worker):\n{failed.read_text()}")
+        if not done.exists():
+            if workdir.parent.exists():
+                shutil.rmtree(workdir.parent)  # an earlier worker died mid-run
+            try:
+                run_snakemake(copy_workflow(workdir), *CI_CONFIG)
+            except Exception as exc:
+                failed.write_text(str(exc))
+                raise
+            done.write_text("finished\n")     # only after success
+    return workdir
+
+
+@pytest.fixture(scope="session")
+def ci_finished(tmp_path_factory) -> Path:
+    """The session's finished run of the whole ci workflow (shared_ci_run), for every test that needs one.
+
+    Read only: a test that changes files or runs snakemake there (even a dry run) works on its own
+    `copy_finished(ci_finished, tmp_path / ...)`.
+    """
+    return shared_ci_run(tmp_path_factory, "ci_finished")
+
+
+def copy_finished(src: Path, dest: Path) -> Path:
+    """A copy of a finished workflow directory (results, .snakemake metadata and mtimes) to work in."""
+    shutil.copytree(src, dest, symlinks=True, copy_function=shutil.copy2)
+    return dest

@@ -146,6 +146,8 @@ def local_slurm(root: Path) -> Iterator[LocalSlurm]:
     host = socket.gethostname().split(".")[0]
     conf = write_config(root, host, cpus=max(os.cpu_count() or 1, 16), memory_mb=max(_memory_mb(), 64000))
     slurm = LocalSlurm(root=root, conf=conf, host=host)
+    if SYSTEM_CONF.is_symlink() and not SYSTEM_CONF.exists():
+        SYSTEM_CONF.unlink()  # dangling link of an earlier, killed test run whose directory is gone
     if SYSTEM_CONF.exists() or SYSTEM_CONF.is_symlink():
         if not (SYSTEM_CONF.is_symlink() and "editlab" in SYSTEM_CONF.read_text(errors="replace")):
             raise SlurmUnavailable(f"{SYSTEM_CONF} exists and is not a test config; refusing to replace it")

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_workflow, run_snakemake
 from editlab.config import load_config, validate_config
 from editlab.errors import ConfigError
 
@@ -25,16 +24,10 @@ def test_bad_nmt_config_names_the_key():
         validate_config(config)
 
 
-@pytest.fixture(scope="module")
-def ci_run(tmp_path_factory):
-    wf = copy_workflow(tmp_path_factory.mktemp("nmt") / "wf")
-    targets = ["results/ci/tables/nmt.csv", "figures/ci/nmt_metrics.pdf", "figures/ci/nmt_metrics.png",
-               "figures/ci/nmt_table.md", "figures/ci/nmt_table.tex", "results/ci/nmt/model_metrics.json"]
-    # Only the NMT branch: the SME stages have their own workflow test.
-    targets += [f"results/ci/nmt/{task}/{method}/patch/patches.json"
-                for task in NMT_TASKS for method in ("rome", "r-rome")]
-    run_snakemake(wf, "--configfile", "config/ci.yaml", "--", *targets)
-    return wf
+@pytest.fixture
+def ci_run(ci_finished):
+    # The session's shared run of the whole ci workflow (conftest.ci_finished), NMT branch included; read only.
+    return ci_finished
 
 
 @pytest.mark.slow

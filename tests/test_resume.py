@@ -123,11 +123,10 @@ PLAIN = "results/ci/sme/fever/ft/fold1"               # run uninterrupted in bot
 CI = ("--configfile", "config/ci.yaml")
 
 
-@pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory) -> Path:
-    work = copy_workflow(tmp_path_factory.mktemp("whole") / "wf")
-    run_snakemake(work, *CI, "--", f"{KILLED}/summary.json", f"{PLAIN}/summary.json")
-    return work
+@pytest.fixture
+def uninterrupted(ci_finished) -> Path:
+    # The session's shared run of the whole ci workflow (conftest.ci_finished), both jobs included; read only.
+    return ci_finished
 
 
 def _wait_for(path: Path, proc: subprocess.Popen, timeout: float) -> None:

@@ -1,7 +1,10 @@
 """profiles/slurm against a real single-node SLURM started by this test (munge + slurmctld + slurmd).
 
 1. 8 GPU jobs through sbatch on a node with 2 (fake) GPUs: SLURM pins them, never more than 2 at once.
-2. The real workflow on config/ci.yaml through profiles/slurm equals a local run, file by file.
+2. The real workflow on config/ci.yaml through profiles/slurm equals a local run (the session's shared
+   finished run, conftest.ci_finished), file by file: wall-clock timings left out, floats to 10 significant
+   digits and tensors to 1e-9 of their largest entry, since SLURM and local jobs may sum in a different
+   thread order (tests/ci_results.py).
 
 Runs in CI (as root, after .ci/system_packages.sh installed slurm-wlm and munge) and must not skip
 there; it skips only on a developer machine where it is neither root nor CI.
@@ -9,10 +12,7 @@ there; it skips only on a developer machine where it is neither root nor CI.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import math
 import os
 import re
 import subprocess
@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_workflow
 
+from ci_results import comparable, result_files
 from slurm_local import local_slurm
 from test_gpu_slots import overlaps, write_slot_workflow
 
@@ -89,84 +90,14 @@ def test_gpu_jobs_are_pinned_by_slurm_two_at_a_time(slurm, tmp_path):
     assert peak <= 2
 
 
-TIMING_WORDS = ("seconds", "time", "hours")
-
-
-def comparable(path: Path):
-    """File content for the equality check. Wall-clock timings (keys, columns or rows naming seconds,
-    time or hours) are not results; floats are compared to 10 significant digits and tensors to 1e-9 of
-    their largest entry, since SLURM and local jobs may sum in a different thread order."""
-    if path.suffix == ".json":
-        return strip_timings(json.loads(path.read_text()))
-    if path.suffix == ".jsonl":
-        return [strip_timings(json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
-    if path.suffix == ".csv":
-        rows = list(csv.reader(io.StringIO(path.read_text())))
-        keep = [i for i, name in enumerate(rows[0] if rows else []) if not _timing(name)]
-        return [[_number(row[i]) for i in keep if i < len(row)] for row in rows
-                if not any(_timing(cell) for cell in row)]
-    if path.suffix == ".safetensors":
-        from safetensors.numpy import load_file
-
-        return TensorsClose(load_file(str(path)))
-    return path.read_bytes()
-
-
-class TensorsClose:
-    def __init__(self, tensors):
-        self.tensors = tensors
-
-    def __eq__(self, other):
-        import numpy as np
-
-        return self.tensors.keys() == other.tensors.keys() and all(
-            self.tensors[k].shape == other.tensors[k].shape
-            and np.allclose(self.tensors[k], other.tensors[k], rtol=1e-9,
-                            atol=1e-9 * float(np.abs(self.tensors[k]).max(initial=0.0)))
-            for k in self.tensors)
-
-
-def _timing(text: str) -> bool:
-    return any(word in text for word in TIMING_WORDS)
-
-
-def _number(cell: str):
-    try:
-        return float(f"{float(cell):.10g}")
-    except ValueError:
-        return cell
-
-
-def strip_timings(obj):
-    if isinstance(obj, dict):
-        return {k: strip_timings(v) for k, v in obj.items() if not _timing(k)}
-    if isinstance(obj, list):
-        return [strip_timings(v) for v in obj]
-    if isinstance(obj, float):
-        return "nan" if math.isnan(obj) else float(f"{obj:.10g}")
-    return obj
-
-
-RESULT_SUFFIXES = {".json", ".jsonl", ".txt", ".csv", ".md", ".safetensors"}
-
-
-def result_files(root: Path) -> dict[str, Path]:
-    base = root / "results" / "ci"
-    return {str(p.relative_to(base)): p for p in sorted(base.rglob("*"))
-            if p.is_file() and p.suffix in RESULT_SUFFIXES}
-
-
-def test_ci_workflow_on_slurm_equals_local_run(slurm, tmp_path):
+def test_ci_workflow_on_slurm_equals_local_run(slurm, ci_finished, tmp_path):
+    # The local run is the session's shared run of the whole ci workflow (conftest.ci_finished); read only.
+    local = ci_finished
     started = time.monotonic()
-    local = copy_workflow(tmp_path / "local")
-    snakemake(local, ["--cores", "2", "--resources", "gpu=0", "--configfile", "config/ci.yaml"], dict(os.environ))
-    local_s = time.monotonic() - started
-
     remote = copy_workflow(tmp_path / "slurm")
     out = snakemake(remote, ["--profile", "profiles/slurm", "--configfile", "config/ci.yaml", *SLURM_TEST_FLAGS,
                              "--resources", "gpu=2", "--latency-wait", "5"], slurm.env())
-    slurm_s = time.monotonic() - started - local_s
-    print(f"local run {local_s:.1f} s, SLURM run {slurm_s:.1f} s")
+    print(f"SLURM run {time.monotonic() - started:.1f} s")
 
     # Every non-local job went through sbatch: one SLURM log per job id, named by the id.
     ids = set(slurm_job_ids(out))

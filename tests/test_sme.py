@@ -9,14 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
 
 from editlab.config import load_config
 from editlab.errors import ConfigError, DataFormatError
 from editlab.models.build import save_base_model
 from editlab.sme.metrics import PROTOCOL, stream_metrics
 from editlab.sme.runner import run_stream
-from conftest import copy_workflow, run_snakemake
+from conftest import copy_finished, run_snakemake
 from test_tpatcher import ARCH, _fever, _zsre
 
 REPO = Path(__file__).resolve().parents[1]
@@ -147,14 +146,11 @@ def test_bad_inputs_name_the_problem(tmp_path):
 
 
 @pytest.mark.slow
-def test_workflow_runs_sme_folds_on_ci(tmp_path):
-    """Real snakemake on config/ci.yaml (data -> splits -> base -> fold 0 of each method and task)."""
-    work = copy_workflow(tmp_path / "wf")
-    (work / "fast.yaml").write_text(yaml.safe_dump({"sme": {
-        "tpatcher": {"max_steps": 30, "val_every": 10, "val_start": 10},
-        "ft": {"max_steps": 10}, "ftkl": {"max_steps": 10, "kl_memory_size": 16, "kl_history": 4}}}))
+def test_workflow_runs_sme_folds_on_ci(ci_finished, tmp_path):
+    """Real snakemake on config/ci.yaml (data -> splits -> base -> fold 0 of each method and task): the
+    session's shared run of the whole ci workflow (conftest.ci_finished)."""
+    work = ci_finished   # read only
     targets = [f"results/ci/sme/{t}/{m}/fold0/summary.json" for t in ("fever", "zsre") for m in ("tpatcher", "ft", "ftkl")]
-    run_snakemake(work, "--configfile", "config/ci.yaml", "fast.yaml", "--", *targets)
     for target in targets:
         summary = json.loads((work / target).read_text())
         assert summary["protocol"] == PROTOCOL and summary["n_visited"] > 0 and summary["path"] == "cached"
@@ -165,5 +161,6 @@ def test_workflow_runs_sme_folds_on_ci(tmp_path):
         for m in ("tpatcher", "ft", "ftkl"):
             assert (work / f"benchmarks/out/ci/sme/{t}/{m}/fold0.tsv").exists()
     # Nothing left to do: the rules' inputs (library modules included) are all accounted for.
-    dry = run_snakemake(work, "--configfile", "config/ci.yaml", "fast.yaml", "-n", "--", *targets)
+    work = copy_finished(ci_finished, tmp_path / "wf")
+    dry = run_snakemake(work, "--configfile", "config/ci.yaml", "-n", "--", *targets)
     assert "Nothing to be done" in dry.stdout + dry.stderr

@@ -1,4 +1,5 @@
-"""A real snakemake run of config/ci.yaml in a temporary copy of the workflow (not a dry run)."""
+"""A real snakemake run of config/ci.yaml in a temporary copy of the workflow (not a dry run): the
+session's shared finished run (conftest.ci_finished)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,14 @@ import json
 
 import pytest
 
-from conftest import copy_workflow, run_snakemake
+from conftest import copy_finished, run_snakemake
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("workflow")]
 
 
-@pytest.fixture(scope="module")
-def ci_run(tmp_path_factory):
-    wd = copy_workflow(tmp_path_factory.mktemp("wf"))
-    run_snakemake(wd, "--configfile", "config/ci.yaml")
-    return wd
+@pytest.fixture
+def ci_run(ci_finished):
+    return ci_finished   # read only
 
 
 def test_base_metrics_written(ci_run):
@@ -49,8 +48,9 @@ def test_rules_have_logs_and_benchmarks(ci_run):
     assert (ci_run / "benchmarks/out/ci/base/zsre.tsv").is_file()
 
 
-def test_nothing_left_to_do(ci_run):
-    proc = run_snakemake(ci_run, "--configfile", "config/ci.yaml", "-n")
+def test_nothing_left_to_do(ci_run, tmp_path):
+    work = copy_finished(ci_run, tmp_path / "wf")
+    proc = run_snakemake(work, "--configfile", "config/ci.yaml", "-n")
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
