@@ -118,3 +118,15 @@ def test_hub_miner_finds_copies_mistranslations_and_memorised_outputs():
     assert tasks["mistranslation"].requests[0].target == "mein Ufer ist offen"
     assert tasks["memorised"].requests[0].behaviour.text == "Danke schön"
     assert [p.source for p in tasks["copy"].specificity] == ["a cat", "a dog"]
+
+
+def test_nmt_figure_writes_pdf_and_png(tmp_path):
+    from editlab.nmt.report import plot_metrics
+
+    summaries = [{"task": task, "method": method, "protocol": protocol, "efficacy": 1.0, "generalization": 0.5,
+                  "specificity": None if method == "ft" else 0.9}
+                 for task in ("copy", "memorised") for method in ("rome", "ft", "extra")
+                 for protocol in ("single", "sequential")]
+    plot_metrics(summaries, tmp_path / "f.pdf", tmp_path / "f.png")
+    assert (tmp_path / "f.pdf").read_bytes().startswith(b"%PDF") and (tmp_path / "f.pdf").stat().st_size > 1000
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"

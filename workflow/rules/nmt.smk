@@ -213,7 +213,7 @@ rule nmt_figure:
         png=f"{FIGURES}/nmt_metrics.png",
     input:
         summaries=nmt_summary_files(),
-        code=library("nmt/report.py"),
+        code=library("nmt/report.py", "plots/style.py"),
     log:
         f"{LOGS}/nmt/figure.log",
     threads: 1

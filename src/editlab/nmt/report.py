@@ -73,31 +73,54 @@ def write_latex(path: str | os.PathLike[str], summaries: Sequence[dict[str, Any]
     write_text(path, "\n".join(lines) + "\n")
 
 
+NMT_METHOD_STYLE = {   # Okabe-Ito colours plus hatches: colour-blind safe and readable in greyscale
+    "rome": {"color": "#0072B2", "hatch": "", "label": "ROME"},
+    "r-rome": {"color": "#56B4E9", "hatch": "//", "label": "r-ROME"},
+    "ft": {"color": "#D55E00", "hatch": "..", "label": "FT (same layer)"},
+    "tpatcher": {"color": "#009E73", "hatch": "xx", "label": "T-Patcher"},
+}
+NMT_METRICS = (("efficacy", "efficacy"), ("generalization", "generalisation"), ("specificity", "specificity"))
+
+
 def plot_metrics(summaries: Sequence[dict[str, Any]], pdf: str | os.PathLike[str], png: str | os.PathLike[str]) -> None:
-    """Grouped bars: efficacy / generalisation / specificity per task and method, one panel per protocol."""
+    """Rows = metric, columns = protocol (single / sequential edits); bars = tasks x methods."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import pandas as pd
-    import seaborn as sns
+    import numpy as np
 
-    frame = pd.DataFrame([{"task": s["task"], "method": s["method"], "protocol": s["protocol"],
-                           "metric": m, "value": s.get(m)}
-                          for s in summaries for m in ("efficacy", "generalization", "specificity")])
-    frame["method / metric"] = frame["method"] + " · " + frame["metric"]
-    protocols = sorted(frame["protocol"].unique(), key=lambda p: (p != "single", p))
-    fig, axes = plt.subplots(1, len(protocols), figsize=(6 * len(protocols), 4.4), squeeze=False, sharey=True)
-    for ax, protocol in zip(axes[0], protocols):
-        sns.barplot(data=frame[frame["protocol"] == protocol], x="task", y="value", hue="method / metric", ax=ax)
-        ax.set_title(f"{protocol} edits")
-        ax.set_ylim(0, 1.05)
-        ax.set_ylabel("rate")
-        ax.legend(fontsize=6, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
-    fig.tight_layout()
-    for target in (pdf, png):
-        with atomic_path(target) as tmp:
-            fig.savefig(tmp, format=str(target).rsplit(".", 1)[-1], dpi=150)
+    from editlab.plots.style import FALLBACK_COLORS, paper_style, save_figure
+
+    protocols = sorted({s["protocol"] for s in summaries}, key=lambda p: (p != "single", p))
+    tasks = list(dict.fromkeys(s["task"] for s in summaries))
+    methods = list(dict.fromkeys(s["method"] for s in summaries))
+    styles = {m: NMT_METHOD_STYLE.get(m, {"color": FALLBACK_COLORS[i % len(FALLBACK_COLORS)], "hatch": "",
+                                          "label": m}) for i, m in enumerate(methods)}
+    value = {(s["protocol"], s["task"], s["method"], m): s.get(m) for s in summaries for m, _ in NMT_METRICS}
+    width = 0.8 / max(1, len(methods))
+    with paper_style():
+        fig, axes = plt.subplots(len(NMT_METRICS), len(protocols), figsize=(7.0, 1.7 * len(NMT_METRICS) + 0.5),
+                                 squeeze=False, sharex=True, sharey=True)
+        for col, protocol in enumerate(protocols):
+            for row, (metric, label) in enumerate(NMT_METRICS):
+                ax = axes[row][col]
+                for i, method in enumerate(methods):
+                    ys = [value.get((protocol, t, method, metric)) for t in tasks]
+                    xs = np.arange(len(tasks)) + (i - (len(methods) - 1) / 2) * width
+                    ax.bar(xs, [np.nan if y is None else y for y in ys], width, color=styles[method]["color"],
+                           hatch=styles[method]["hatch"], edgecolor="white", linewidth=0.3,
+                           label=styles[method]["label"] if (row, col) == (0, 0) else None)
+                ax.set_ylim(0, 1.05)
+                ax.grid(axis="x", visible=False)
+                if col == 0:
+                    ax.set_ylabel(f"{label} (rate)")
+                if row == 0:
+                    ax.set_title(f"{protocol} edits")
+                ax.set_xticks(np.arange(len(tasks)), tasks)
+        fig.legend(loc="upper center", ncol=len(methods), frameon=False, bbox_to_anchor=(0.5, 1.02))
+        fig.tight_layout(rect=(0, 0, 1, 0.96))
+        save_figure(fig, pdf, png, dpi=200)
     plt.close(fig)
 
 
