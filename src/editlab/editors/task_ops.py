@@ -78,7 +78,28 @@ class FeverOps:
         return [p == e.label for p, e in zip(preds, examples, strict=True)]
 
 
-class ZsreOps:
+class TeacherForcedOps:
+    """Correctness of a seq2seq target under teacher forcing (zsRE, NMT): greedy decoding returns the target
+    iff every teacher-forced argmax is the target token. `forced_bos`: a first token generation forces."""
+
+    forced_bos: int | None = None
+
+    def _position_ok(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        ok = (logits.argmax(-1) == labels) | (labels == -100)
+        if self.forced_bos is not None:
+            ok[..., 0] = True
+        return ok
+
+    def row_correct(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Greedy decoding reproduces the answer iff every teacher-forced argmax is the gold token."""
+        return self._position_ok(logits, labels).all(-1)
+
+    def wrong_positions(self, logits: torch.Tensor, labels: torch.Tensor) -> list[int]:
+        """Target positions whose teacher-forced argmax is wrong (one example: logits [T, V])."""
+        return torch.nonzero(~self._position_ok(logits, labels)).flatten().tolist()
+
+
+class ZsreOps(TeacherForcedOps):
     task = "zsre"
 
     def __init__(self, tokenizer: PreTrainedTokenizerBase, model: PreTrainedModel, max_length: int,
@@ -112,20 +133,6 @@ class ZsreOps:
 
     def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return zsre.loss(logits, labels, self.label_smoothing)
-
-    def _position_ok(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        ok = (logits.argmax(-1) == labels) | (labels == -100)
-        if self.forced_bos is not None:
-            ok[..., 0] = True
-        return ok
-
-    def row_correct(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Greedy decoding reproduces the answer iff every teacher-forced argmax is the gold token."""
-        return self._position_ok(logits, labels).all(-1)
-
-    def wrong_positions(self, logits: torch.Tensor, labels: torch.Tensor) -> list[int]:
-        """Target positions whose teacher-forced argmax is wrong (one example: logits [T, V])."""
-        return torch.nonzero(~self._position_ok(logits, labels)).flatten().tolist()
 
     def predict_correct(self, model: PreTrainedModel, examples: Sequence[Example], batch_size: int) -> list[bool]:
         preds = zsre.generate(model, self.tokenizer, [e.input for e in examples], max_length=self.max_length,

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from editlab.data.records import Example
 from editlab.editors.base import build_dataclass
 from editlab.editors.site import BartLastFFN
-from editlab.editors.task_ops import Encoded
+from editlab.editors.task_ops import Encoded, TeacherForcedOps
 from editlab.editors.tpatcher import TPatcher, TPatcherParams
 from editlab.errors import ConfigError
 from editlab.nmt.tasks import Behaviour, EditRequest
@@ -51,8 +51,9 @@ class NmtTPatcherHyperParams:
         return hp
 
 
-class NmtOps:
-    """Task ops (as `editors.task_ops.ZsreOps`) for an NMT tokenizer: one row per (source, target) pair."""
+class NmtOps(TeacherForcedOps):
+    """Task ops (as `editors.task_ops.ZsreOps`) for an NMT tokenizer: one row per (source, target) pair;
+    Marian forces no first token."""
 
     task = "nmt"
 
@@ -77,16 +78,6 @@ class NmtOps:
     def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         # The toy model is trained without label smoothing (nmt.model.train.label_smoothing: 0).
         return F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), labels.reshape(-1), ignore_index=-100)
-
-    def _position_ok(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        return (logits.argmax(-1) == labels) | (labels == -100)
-
-    def row_correct(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Greedy decoding yields the target iff every teacher-forced argmax is the target token."""
-        return self._position_ok(logits, labels).all(-1)
-
-    def wrong_positions(self, logits: torch.Tensor, labels: torch.Tensor) -> list[int]:
-        return torch.nonzero(~self._position_ok(logits, labels)).flatten().tolist()
 
     def predict_correct(self, model: torch.nn.Module, examples: Sequence[Example], batch_size: int) -> list[bool]:
         return [predicts_target(model, pair_ids(self.tok, e.input, e.answers[0]), self.tok.specials)
