@@ -19,7 +19,7 @@ log = logging.getLogger("editlab.nmt")
 
 ApplyFn = Callable[[torch.nn.Module, EditRequest], EditResult]
 RevertFn = Callable[[torch.nn.Module, EditResult], None]
-StreamFn = Callable[[torch.nn.Module, list[EditResult]], None]
+StreamFn = Callable[[torch.nn.Module, list[EditResult], "Snapshot"], None]
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,8 @@ def run_task(model: torch.nn.Module, tok: Any, task: Task, test: Sequence[tuple[
     """(single-edit summary, sequential summary, one row per edit) for one method on one task.
 
     `undo(model, result)` takes one edit back; edits are undone last-in first-out. `after_stream(model,
-    results)` sees the model after the whole sequential stream, before it is undone (patch export).
+    results, final)` sees the model after the whole sequential stream, before it is undone, with that
+    model's outputs `final` (patch export).
     """
     test_sources = [s for s, _ in test]
     test_refs = [t for _, t in test]
@@ -95,7 +96,7 @@ def run_task(model: torch.nn.Module, tok: Any, task: Task, test: Sequence[tuple[
     final = snapshot(model, tok, task, test_sources, device, max_new_tokens)
     final_scores = _scores(task, final, before, test_refs, range(len(task.requests)))
     if after_stream is not None:
-        after_stream(model, seq_results)
+        after_stream(model, seq_results, final)
     for result in reversed(seq_results):
         undo(model, result)
     sequential = {

@@ -14,7 +14,7 @@ from editlab.errors import ConfigError
 from editlab.io import atomic_dir, read_json, write_json, write_jsonl
 from editlab.nmt import toy_language as toy
 from editlab.nmt.edit_inputs import build_edit_ids
-from editlab.nmt.experiment import run_task
+from editlab.nmt.experiment import Snapshot, run_task
 from editlab.nmt.finetune import apply_finetune
 from editlab.nmt.hparams import METHODS, ft_hparams, model_tag, rome_hparams, tpatcher_hparams
 from editlab.nmt.metrics import bleu, chrf, exact_rate
@@ -116,9 +116,8 @@ def run_method(nmt: Mapping[str, Any], seed: int, task: str, method: str, model_
             return apply_rome(m, ids, hp, stats, tok.specials, device)
 
         if patch_dir is not None:
-            def after_stream(m: torch.nn.Module, results: list[EditResult]) -> None:
-                export_stream_patch(patch_dir, model_dir, m, tok, data, method, results, device,
-                                    nmt["eval"]["max_new_tokens"])
+            def after_stream(m: torch.nn.Module, results: list[EditResult], final: Snapshot) -> None:
+                export_stream_patch(patch_dir, model_dir, data, method, results, final)
     elif method == "ft":
         fhp = ft_hparams(nmt, task)
 
@@ -144,14 +143,13 @@ def run_method(nmt: Mapping[str, Any], seed: int, task: str, method: str, model_
     write_json(summary, single)
 
 
-def export_stream_patch(patch_dir: str, model_dir: str, model: torch.nn.Module, tok: Any, data: Any, method: str,
-                        results: list[EditResult], device: str, max_new_tokens: int) -> None:
-    """The sequential stream as a rank-one patch file, plus the edited model's outputs on the requests
-    (`final_predictions.jsonl`: what the applied patch must reproduce)."""
+def export_stream_patch(patch_dir: str, model_dir: str, data: Any, method: str, results: list[EditResult],
+                        final: Snapshot) -> None:
+    """The sequential stream as a rank-one patch file, plus the edited model's outputs on the requests and
+    the specificity inputs (`final_predictions.jsonl`: what the applied patch must reproduce)."""
     export_rank_one(patch_dir, model_dir, results, [r.id for r in data.requests],
                     extra={"task": data.name, "method": method, "protocol": "sequential"})
-    sources = [r.source for r in data.requests] + [p.source for p in data.specificity]
-    outputs = translate(model, tok, sources, max_new_tokens=max_new_tokens, device=device)
-    ids = [r.id for r in data.requests] + [p.id for p in data.specificity]
+    pairs = [(r.id, r.source) for r in data.requests] + [(p.id, p.source) for p in data.specificity]
+    outputs = final.requests + final.specificity
     write_jsonl(os.path.join(patch_dir, "final_predictions.jsonl"),
-                [{"id": i, "source": s, "output": o} for i, s, o in zip(ids, sources, outputs, strict=True)])
+                [{"id": i, "source": s, "output": o} for (i, s), o in zip(pairs, outputs, strict=True)])
