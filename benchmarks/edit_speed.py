@@ -5,7 +5,10 @@
 `fever`/`zsre`: the trained mini base models of `--results` (run the workflow first), the first
 `--edits` mistakes of fold 0, full T-Patcher settings of the config. `fever_base`/`zsre_base`:
 randomly initialised BERT-base / BART-base shaped models on synthetic inputs, `--base-steps` steps per
-edit (random weights do not converge). The last line printed is one JSON object.
+edit (random weights do not converge). The default, 150, is the fewest steps a successful edit takes
+under the reference's stopping rule (validation every 25 steps, stop checks from step 100, patience 1:
+the first check at 125, the earliest stop at 150); the mini edits take 150-675. The last line printed
+is one JSON object.
 """
 
 from __future__ import annotations
@@ -55,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--edits", type=int, default=5, help="edits timed per mini model and path")
     ap.add_argument("--base-edits", type=int, default=2)
-    ap.add_argument("--base-steps", type=int, default=25)
+    ap.add_argument("--base-steps", type=int, default=150,
+                    help="steps per base-sized edit (150: the shortest successful edit under the reference rule)")
     ap.add_argument("--base-memory", type=int, default=1000, help="memory examples for the base-sized models")
     ap.add_argument("--tasks", nargs="*", default=["fever", "zsre", "fever_base", "zsre_base"])
     ap.add_argument("--out", type=Path, default=None, help="also write the JSON here")

@@ -204,3 +204,41 @@ def test_cached_and_reference_agree_without_dropout():
         editor.edit(examples[0], 0)
         results.append(site.bank.keys.clone())
     torch.testing.assert_close(results[0], results[1], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+def test_cached_single_copy_step_is_exact_without_dropout(task, monkeypatch):
+    """Without dropout the 8 training copies are the same example: the cached path runs the head once and
+    must take the same steps to the same patches as on 8 copies (zsRE: several neurons per edit, so the
+    activation top-k sees each neuron's tied copies).
+
+    The 8-copy run gets the eval queries repeated: a train-mode capture of the copies differs from them by
+    round-off, which decides between top-k entries that tie exactly (every new neuron fires 1 on its own
+    query at init), so it would test round-off rather than the shortcut."""
+    monkeypatch.setitem(ARCH, "dropout", 0.0)
+    runs = {}
+    for single in (False, True):
+        site, ops, _, examples = _setup(task)
+        assert site.train_mode_is_eval_mode
+        path = execution_path("cached", site, ops, "cpu")
+        path.single_copy = single
+        if not single:
+            capture = path.edit_inputs
+
+            def repeated(example, copies, capture=capture):
+                inputs = capture(example, copies)
+                q = inputs.eval_queries
+                inputs.copy_queries = q.repeat(copies, *([1] * (q.dim() - 1)))
+                return inputs
+
+            monkeypatch.setattr(path, "edit_inputs", repeated)
+        editor = TPatcher(_edit_params(max_steps=200), seed=0)
+        editor.prepare(path, examples[3:], examples[4:])
+        assert path.edit_inputs(examples[0], 8).identical_copies is single
+        wrong = [e for e, ok in zip(examples, path.correct(examples)) if not ok][:2]
+        outcomes = [editor.edit(e, i) for i, e in enumerate(wrong)]
+        runs[single] = ([(o.n_neurons, o.steps) for o in outcomes], site.bank.keys.clone(), site.bank.values.clone())
+    assert runs[True][0] == runs[False][0]
+    assert task == "fever" or max(n for n, _ in runs[True][0]) > 1    # zsRE: a multi-neuron edit
+    for a, b in zip(runs[True][1:], runs[False][1:]):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)

@@ -4,7 +4,8 @@
 edit copies with the patches hooked in, and accuracy is measured with full forward passes / greedy
 generation. `cached`: everything below the patched FFN is frozen, so its inputs are computed once (the
 dropout-perturbed copies of the edit example once per edit, eval-mode inputs for every evaluated set)
-and each step only runs the FFN and what follows it (`FFNSite.head`). zsRE accuracy on this path is
+and each step only runs the FFN and what follows it (`FFNSite.head`), on one copy when the model has no
+dropout (the copies are then identical). zsRE accuracy on this path is
 teacher-forced: an answer counts iff every target token is the argmax, which is what greedy decoding
 returns (documented in docs/methods/transformer_patcher.md).
 """
@@ -33,6 +34,7 @@ class EditInputs:
     copies: Encoded
     eval_queries: torch.Tensor            # FEVER [1, d]; zsRE [1, T, d]
     copy_queries: torch.Tensor | None     # cached path only: train-mode queries of the copies
+    identical_copies: bool = False        # cached path, no dropout: the copies are the single example
     fixed: dict[bool, torch.Tensor] = field(default_factory=dict)   # cached FFN output w/o new neurons
 
 
@@ -93,21 +95,37 @@ class ExecutionPath:
 class CachedPath(ExecutionPath):
     name = "cached"
 
+    def __init__(self, site: FFNSite, ops: TaskOps, device: str | torch.device, batch_size: int = 256,
+                 single_copy: bool = True) -> None:
+        super().__init__(site, ops, device, batch_size)
+        self.single_copy = single_copy
+
     def edit_inputs(self, example: Example, copies: int) -> EditInputs:
         inputs = super().edit_inputs(example, copies)
-        # One train-mode pass of the repeated batch: each copy gets its own dropout below the layer.
-        inputs.copy_queries = self.ops.queries(self.site.capture(inputs.copies.batch, training=True), inputs.copies)
+        if self.single_copy and self.site.train_mode_is_eval_mode:
+            inputs.identical_copies = True
+            inputs.copy_queries = inputs.eval_queries.expand(copies, *inputs.eval_queries.shape[1:])
+        else:
+            # One train-mode pass of the repeated batch: each copy gets its own dropout below the layer.
+            inputs.copy_queries = self.ops.queries(self.site.capture(inputs.copies.batch, training=True),
+                                                   inputs.copies)
         return inputs
 
     def forward(self, inputs: EditInputs, training: bool, static_ffn: bool = False
                 ) -> tuple[torch.Tensor, torch.Tensor, Encoded]:
+        """Training with `identical_copies` (exact): the head runs on the single example, whose loss is the
+        mean over the identical copies; the queries come back as a view over the copies, so the
+        activation and memory losses see the copies' (tied) top-k entries as on the full batch."""
         h = inputs.copy_queries if training else inputs.eval_queries
+        one = not training or inputs.identical_copies
+        head_h = inputs.eval_queries if one else h
         fixed = None
         if static_ffn and not (training and self.site.activation_dropout > 0):
-            if training not in inputs.fixed:
-                inputs.fixed[training] = self.site.fixed_ffn_output(h)
-            fixed = inputs.fixed[training]
-        return self.site.head(h, training, fixed), h, inputs.copies if training else inputs.single
+            key = training and not one
+            if key not in inputs.fixed:
+                inputs.fixed[key] = self.site.fixed_ffn_output(head_h)
+            fixed = inputs.fixed[key]
+        return self.site.head(head_h, training, fixed), h, inputs.single if one else inputs.copies
 
     @torch.no_grad()
     def _correct_from(self, parts: list[tuple[torch.Tensor, Encoded]], n_examples: int) -> list[bool]:
