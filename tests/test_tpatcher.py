@@ -242,3 +242,21 @@ def test_cached_single_copy_step_is_exact_without_dropout(task, monkeypatch):
     assert task == "fever" or max(n for n, _ in runs[True][0]) > 1    # zsRE: a multi-neuron edit
     for a, b in zip(runs[True][1:], runs[False][1:]):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_speed_comparison_runs_both_paths_on_the_same_mistakes():
+    """The edit_speed benchmark's core (no timing asserted): both paths edit the same mistakes for the
+    same fixed number of steps, and the ratios are what the seconds say."""
+    from editlab.sme.speed import compare_paths, fixed_steps
+
+    def make():
+        model, tok, _ = _fever()
+        return model, tok
+
+    _, _, examples = _fever()
+    out = compare_paths("fever", make, examples, examples[3:], examples[4:], fixed_steps(_edit_params(), 30),
+                        {"max_length": 16}, n_edits=2)
+    assert out["n_edits"] >= 1 and out["reference_mean_steps"] == out["cached_mean_steps"] == 30
+    assert out["ratio"] == pytest.approx(out["reference_s_per_edit"] / out["cached_s_per_edit"])
+    assert out["step_ratio"] == pytest.approx(out["reference_s_per_step"] / out["cached_s_per_step"])
+    assert out["cached_s_per_step"] == pytest.approx(out["cached_s_per_edit"] / 30)
