@@ -32,6 +32,10 @@ from editlab.runtime import script_logging
 FILES = {"fever": "fever/fever-train-kilt.jsonl", "zsre": "zsre/structured_zeroshot-train-new_annotated_final.jsonl"}
 
 
+def draws(config: dict) -> int:
+    return int(config["sme"]["cached_dropout_draws"])
+
+
 def mini_task(task: str, results: Path, config: dict, n_edits: int) -> dict:
     train = read_task_file(task, results / "data" / FILES[task])
     splits = results / "splits" / task
@@ -39,7 +43,7 @@ def mini_task(task: str, results: Path, config: dict, n_edits: int) -> dict:
     params = TPatcherParams.from_config(config["sme"]["tpatcher"], task)
     make = lambda: load_base_model(task, results / "base" / task / "model")  # noqa: E731
     return compare_paths(task, make, part("fold0"), part("memory"), part("val"), params,
-                         config["base"][task]["train"], n_edits)
+                         config["base"][task]["train"], n_edits, draws(config))
 
 
 def base_task(task: str, config: dict, n_edits: int, steps: int, memory_size: int) -> dict:
@@ -47,7 +51,7 @@ def base_task(task: str, config: dict, n_edits: int, steps: int, memory_size: in
     corpus = [t for e in examples for t in (e.input, *e.answers, *e.rephrases)]
     params = fixed_steps(TPatcherParams.from_config(config["sme"]["tpatcher"], task), steps)
     out = compare_paths(task, base_sized_factory(task, corpus), examples[:40], examples[40:], examples[40:],
-                        params, {"max_length": 32}, n_edits)
+                        params, {"max_length": 32}, n_edits, draws(config))
     return out | {"steps_per_edit": steps, "memory_examples": memory_size}
 
 

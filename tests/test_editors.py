@@ -71,8 +71,8 @@ def test_ft_on_an_already_right_example_takes_no_step():
 @pytest.mark.parametrize("task", ["fever", "zsre"])
 def test_ftkl_keeps_memory_closer_to_base_than_ft(task):
     drifts = {}
-    for name, cls, params in (("ft", FT, FTParams(lr=1e-2, max_steps=300)),
-                              ("ftkl", FTKL, FTKLParams(lr=1e-2, max_steps=300, kl_coef=10.0, kl_memory_size=4))):
+    for name, cls, params in (("ft", FT, FTParams(lr=1e-3, max_steps=300)),
+                              ("ftkl", FTKL, FTKLParams(lr=1e-3, max_steps=300, kl_coef=10.0, kl_memory_size=4))):
         torch.manual_seed(0)
         site, ops, path, examples = _setup(task)
         memory = examples[2:]
@@ -82,12 +82,13 @@ def test_ftkl_keeps_memory_closer_to_base_than_ft(task):
         editor = cls(params, seed=0)
         editor.prepare(path, memory, [])
         wrong = [e for e, ok in zip(examples[:2], path.correct(examples[:2])) if not ok]
-        for i, e in enumerate(wrong):
-            editor.edit(e, i)
+        steps = [editor.edit(e, i).steps for i, e in enumerate(wrong)]
         with torch.no_grad():
             drifts[name] = kl_to_base(base, site.head(rows, False)).item()
         if name == "ftkl":
             assert len(editor.history) == len(wrong)
+        # The KL gradient is 0 at the base weights: an edit fixed in one step cannot show the difference.
+        assert sum(steps) > len(steps)
     assert drifts["ftkl"] < drifts["ft"]
 
 

@@ -228,7 +228,8 @@ def test_cached_single_copy_step_is_exact_without_dropout(task, monkeypatch):
             def repeated(example, copies, capture=capture):
                 inputs = capture(example, copies)
                 q = inputs.eval_queries
-                inputs.copy_queries = q.repeat(copies, *([1] * (q.dim() - 1)))
+                inputs.draws = [q.repeat(copies, *([1] * (q.dim() - 1)))]
+                inputs.copy_queries = inputs.draws[0]
                 return inputs
 
             monkeypatch.setattr(path, "edit_inputs", repeated)
@@ -260,3 +261,25 @@ def test_speed_comparison_runs_both_paths_on_the_same_mistakes():
     assert out["ratio"] == pytest.approx(out["reference_s_per_edit"] / out["cached_s_per_edit"])
     assert out["step_ratio"] == pytest.approx(out["reference_s_per_step"] / out["cached_s_per_step"])
     assert out["cached_s_per_step"] == pytest.approx(out["cached_s_per_edit"] / 30)
+
+
+def test_cached_training_steps_cycle_through_the_dropout_draws():
+    """With dropout the cached path captures `dropout_draws` train-mode versions of the 8 copies once per
+    edit and the training forwards cycle through them (the reference draws anew every step); evaluation
+    forwards use the clean eval-mode queries."""
+    site, ops, _, examples = _setup("fever")       # ARCH has dropout 0.1
+    assert not site.train_mode_is_eval_mode
+    path = execution_path("cached", site, ops, "cpu")
+    path.dropout_draws = 3
+    inputs = path.edit_inputs(examples[0], 8)
+    assert len(inputs.draws) == 3 and not torch.equal(inputs.draws[0], inputs.draws[1])
+    seen = [path.forward(inputs, training=True, static_ffn=True)[1] for _ in range(4)]
+    for got, d in zip(seen, (0, 1, 2, 0)):
+        assert got is inputs.draws[d]
+    assert path.forward(inputs, training=False)[1] is inputs.eval_queries
+    with torch.no_grad():   # the 5th training forward: draw 1 with its own cached FFN output
+        torch.manual_seed(5)
+        logits = path.forward(inputs, training=True, static_ffn=True)[0]
+        torch.manual_seed(5)
+        expected = site.head(inputs.draws[1], True, site.fixed_ffn_output(inputs.draws[1]))
+    torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-6)

@@ -28,7 +28,7 @@ from editlab.patchfile import export_fold_patches
 from editlab.provenance import provenance
 from editlab.runtime import configure_torch
 from editlab.sme.metrics import PROTOCOL, accuracy, stream_metrics
-from editlab.sme.paths import PATHS, ExecutionPath, execution_path
+from editlab.sme.paths import DROPOUT_DRAWS, PATHS, ExecutionPath, execution_path
 from editlab.sme.resume import (RESUME_FILE, edited_examples, job_fingerprint, load_checkpoint, remove_checkpoint,
                                 resume_from, save_checkpoint)
 from editlab.sme.state import StreamState
@@ -44,6 +44,7 @@ class SMEParams:
     gr_max_rephrases: int | None = None    # zsRE: 5 (sampled, seeded); FEVER: all
     n_test_shown: int = 200                # test inputs in activations.npz
     eval_batch_size: int = 256
+    dropout_draws: int = DROPOUT_DRAWS     # cached path: dropout draws of the edit copies per edit
 
     @classmethod
     def from_config(cls, sme: Mapping[str, Any], task: str) -> SMEParams:
@@ -52,7 +53,8 @@ class SMEParams:
                      resume_every=int(sme.get("resume_every", 10)),
                      gr_max_rephrases=gr.get(task) if isinstance(gr, Mapping) else gr,
                      n_test_shown=int(sme.get("n_test_shown", 200)),
-                     eval_batch_size=int(sme.get("eval_batch_size", 256)))
+                     eval_batch_size=int(sme.get("eval_batch_size", 256)),
+                     dropout_draws=int(sme.get("cached_dropout_draws", DROPOUT_DRAWS)))
         if params.path not in PATHS:
             raise ConfigError(f"config key 'sme.path': {params.path!r} is not one of {', '.join(PATHS)}")
         return params
@@ -133,7 +135,7 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
         check_equivalents(data.stream, ", ".join(map(str, files["folds"])), str(files["train_data"]))
     site = ffn_site(task, model)
     ops = task_ops(task, tokenizer, model, config["base"][task]["train"])
-    path = execution_path(path_name, site, ops, device, params.eval_batch_size)
+    path = execution_path(path_name, site, ops, device, params.eval_batch_size, dropout_draws=params.dropout_draws)
     path.register_set("trainr", data.trainr)
     path.register_set("test", data.test)
     train_before, test_before = _accuracies(path)

@@ -17,7 +17,7 @@ from editlab.editors.site import ffn_site
 from editlab.editors.task_ops import task_ops
 from editlab.editors.tpatcher import TPatcher, TPatcherParams
 from editlab.models.tokenizer import train_bart_tokenizer, train_bert_tokenizer
-from editlab.sme.paths import execution_path
+from editlab.sme.paths import DROPOUT_DRAWS, execution_path
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +26,14 @@ ModelFactory = Callable[[], tuple[Any, Any]]
 
 def time_path(task: str, make_model: ModelFactory, stream: Sequence[Example], memory: Sequence[Example],
               val: Sequence[Example], params: TPatcherParams, base_train: Mapping[str, Any], path_name: str,
-              n_edits: int, seed: int = 0) -> dict[str, Any]:
+              n_edits: int, seed: int = 0, dropout_draws: int = DROPOUT_DRAWS) -> dict[str, Any]:
     """Edit the first `n_edits` mistakes of `stream` (judged by the fresh model) and time each edit."""
     torch.manual_seed(seed)
     model, tokenizer = make_model()
     model.requires_grad_(False)
     site = ffn_site(task, model)
-    path = execution_path(path_name, site, task_ops(task, tokenizer, model, dict(base_train)), "cpu")
+    path = execution_path(path_name, site, task_ops(task, tokenizer, model, dict(base_train)), "cpu",
+                          dropout_draws=dropout_draws)
     editor = TPatcher(params, seed)
     editor.prepare(path, memory, val)
     seconds, steps, success = [], [], []
@@ -55,8 +56,9 @@ def time_path(task: str, make_model: ModelFactory, stream: Sequence[Example], me
 
 def compare_paths(task: str, make_model: ModelFactory, stream: Sequence[Example], memory: Sequence[Example],
                   val: Sequence[Example], params: TPatcherParams, base_train: Mapping[str, Any],
-                  n_edits: int) -> dict[str, Any]:
-    runs = {name: time_path(task, make_model, stream, memory, val, params, base_train, name, n_edits)
+                  n_edits: int, dropout_draws: int = DROPOUT_DRAWS) -> dict[str, Any]:
+    runs = {name: time_path(task, make_model, stream, memory, val, params, base_train, name, n_edits,
+                            dropout_draws=dropout_draws)
             for name in ("reference", "cached")}
     ref, cached = runs["reference"], runs["cached"]
     # Per step too: round-off can stop the two paths' edits a validation interval apart (both dropout-free
