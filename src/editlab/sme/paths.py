@@ -25,7 +25,8 @@ from editlab.tasks import batched
 PATHS = ("cached", "reference")
 # Dropout draws of the edit copies per edit on the cached path (config `sme.cached_dropout_draws`).
 # Measured on the mini FEVER checker with dropout 0.1, first 10 mistakes of fold 0: 1 draw 0/10 edits,
-# 16 draws 9/10, the reference path (a new draw every step) 8/10 (docs/methods/transformer_patcher.md).
+# 4 or 8 draws 6/10, 16 draws 9/10, the reference path (a new draw every step) 8/10
+# (docs/methods/transformer_patcher.md).
 DROPOUT_DRAWS = 16
 
 
