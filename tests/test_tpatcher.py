@@ -229,7 +229,6 @@ def test_cached_single_copy_step_is_exact_without_dropout(task, monkeypatch):
                 inputs = capture(example, copies)
                 q = inputs.eval_queries
                 inputs.draws = [q.repeat(copies, *([1] * (q.dim() - 1)))]
-                inputs.copy_queries = inputs.draws[0]
                 return inputs
 
             monkeypatch.setattr(path, "edit_inputs", repeated)

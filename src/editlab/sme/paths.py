@@ -38,11 +38,12 @@ class EditInputs:
     single: Encoded
     copies: Encoded
     eval_queries: torch.Tensor            # FEVER [1, d]; zsRE [1, T, d]
-    copy_queries: torch.Tensor | None     # cached path only: train-mode queries of the copies
-    identical_copies: bool = False        # cached path, no dropout: the copies are the single example
-    fixed: dict = field(default_factory=dict)   # cached FFN outputs without the new neurons, per query set
-    draws: list[torch.Tensor] = field(default_factory=list)   # cached path: dropout draws of the copies
+    # Cached path only: the copies' train-mode queries, one tensor per dropout draw, cycled by the training
+    # forwards; without dropout a single view of the eval queries over the copies (`identical_copies`).
+    draws: list[torch.Tensor] = field(default_factory=list)
+    identical_copies: bool = False
     n_train_forwards: int = 0
+    fixed: dict[int, torch.Tensor] = field(default_factory=dict)   # FFN output w/o new neurons, per draw (-1: eval)
 
 
 class ExecutionPath:
@@ -71,7 +72,7 @@ class ExecutionPath:
 
     def edit_inputs(self, example: Example, copies: int) -> EditInputs:
         q, single = self.queries([example])
-        return EditInputs(example, single, single.repeat(copies), q, None)
+        return EditInputs(example, single, single.repeat(copies), q)
 
     # -- path-specific ---------------------------------------------------------------------------
     def forward(self, inputs: EditInputs, training: bool, static_ffn: bool = False
@@ -112,13 +113,12 @@ class CachedPath(ExecutionPath):
         inputs = super().edit_inputs(example, copies)
         if self.single_copy and self.site.train_mode_is_eval_mode:
             inputs.identical_copies = True
-            inputs.copy_queries = inputs.eval_queries.expand(copies, *inputs.eval_queries.shape[1:])
+            inputs.draws = [inputs.eval_queries.expand(copies, *inputs.eval_queries.shape[1:])]
         else:
             # Train-mode passes of the repeated batch: each copy gets its own dropout below the layer, and
             # the training steps cycle through `dropout_draws` such draws (the reference: a new one per step).
             inputs.draws = [self.ops.queries(self.site.capture(inputs.copies.batch, training=True), inputs.copies)
                             for _ in range(self.dropout_draws)]
-            inputs.copy_queries = inputs.draws[0]
         return inputs
 
     def forward(self, inputs: EditInputs, training: bool, static_ffn: bool = False
@@ -127,18 +127,17 @@ class CachedPath(ExecutionPath):
         mean over the identical copies; the queries come back as a view over the copies, so the
         activation and memory losses see the copies' (tied) top-k entries as on the full batch."""
         one = not training or inputs.identical_copies
-        draw = -1
-        if training and inputs.draws:
+        draw, h = -1, inputs.eval_queries
+        if training:
             draw = inputs.n_train_forwards % len(inputs.draws)
             inputs.n_train_forwards += 1
-            inputs.copy_queries = inputs.draws[draw]
-        h = inputs.copy_queries if training else inputs.eval_queries
-        head_h = inputs.eval_queries if one else h
+            h = inputs.draws[draw]
+        head_h, key = (inputs.eval_queries, -1) if one else (h, draw)
         fixed = None
         if static_ffn and not (training and self.site.activation_dropout > 0):
-            if draw not in inputs.fixed:
-                inputs.fixed[draw] = self.site.fixed_ffn_output(head_h)
-            fixed = inputs.fixed[draw]
+            if key not in inputs.fixed:
+                inputs.fixed[key] = self.site.fixed_ffn_output(head_h)
+            fixed = inputs.fixed[key]
         return self.site.head(head_h, training, fixed), h, inputs.single if one else inputs.copies
 
     @torch.no_grad()
@@ -183,4 +182,6 @@ def execution_path(name: str, site: FFNSite, ops: TaskOps, device: str | torch.d
                    batch_size: int = 256, dropout_draws: int = DROPOUT_DRAWS) -> ExecutionPath:
     if name == "cached":
         return CachedPath(site, ops, device, batch_size, dropout_draws=dropout_draws)
-    return {"reference": ReferencePath}[name](site, ops, device, batch_size)
+    if name == "reference":
+        return ReferencePath(site, ops, device, batch_size)
+    raise ValueError(f"unknown execution path {name!r} (expected one of {', '.join(PATHS)})")
