@@ -98,6 +98,28 @@ def test_memory_loss_shortcut_matches_full_tensor():
         torch.testing.assert_close(a, b)
 
 
+@pytest.mark.parametrize("k", [6, 8, 9, 40, 1000])
+def test_top_k_exp_mean_of_repeated_entries_equals_the_repeated_tensor(k):
+    torch.manual_seed(2)
+    z = torch.randn(3, 2, requires_grad=True)
+    fast = top_k_exp_mean(z, k, repeats=3)                    # every entry counted 3 times
+    naive = top_k_exp_mean(z.reshape(-1).repeat_interleave(3), k)
+    torch.testing.assert_close(fast, naive)
+    torch.testing.assert_close(torch.autograd.grad(fast, z)[0], torch.autograd.grad(naive, z)[0])
+
+
+def test_memory_loss_of_one_copy_standing_for_identical_copies():
+    torch.manual_seed(3)
+    mem = torch.randn(300, 2, requires_grad=True)
+    edit = torch.randn(1, 2, requires_grad=True)
+    for k in (16, 100, 1000):                                   # k/8 whole, fractional, above M x copies
+        fast = memory_loss(mem, edit, 3.0, -3.0, k, k, repeats=8)
+        naive = memory_loss(mem, edit.expand(8, 2), 3.0, -3.0, k, k)
+        torch.testing.assert_close(fast, naive)
+        for a, b in zip(torch.autograd.grad(fast, (mem, edit)), torch.autograd.grad(naive, (mem, edit))):
+            torch.testing.assert_close(a, b)
+
+
 def test_early_stop_rule():
     assert not early_stop([1.0], 0.001, 1)
     assert not early_stop([1.0, 0.5], 0.001, 1)

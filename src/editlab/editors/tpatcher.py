@@ -113,15 +113,19 @@ class TPatcher:
         return acts[:, idx, torch.arange(len(positions), device=h.device)]
 
     def _losses(self, logits: torch.Tensor, h: torch.Tensor, labels: torch.Tensor, positions: list[int],
-                memory: torch.Tensor) -> dict[str, torch.Tensor]:
+                memory: torch.Tensor, identical_copies: bool = False) -> dict[str, torch.Tensor]:
+        """`identical_copies`: h holds the same query in every copy (a view): the memory loss then runs on one
+        copy standing for all (exact); the activation loss keeps the copies, whose tied top-k entries
+        decide which of several neurons at the same value receive the gradient."""
         p = self.params
         edit_acts = self._edit_acts(h, positions)
         memory_acts = self.path.site.bank.new_pre_activation(memory)
+        distinct, repeats = (edit_acts[:1], edit_acts.shape[0]) if identical_copies else (edit_acts, 1)
         parts = {
             "edit": self.path.ops.loss(logits, labels),
             "act": activation_loss(edit_acts, p.act_margin, p.act_top_k),
-            "memory": memory_loss(memory_acts, edit_acts, p.memory_margin, p.memory_floor, p.memory_top_k,
-                                  p.memory_top_k),
+            "memory": memory_loss(memory_acts, distinct, p.memory_margin, p.memory_floor, p.memory_top_k,
+                                  p.memory_top_k, repeats),
         }
         parts["total"] = parts["edit"] + p.act_coef * parts["act"] + p.memory_coef * parts["memory"]
         return parts
@@ -151,7 +155,7 @@ class TPatcher:
         while step < p.max_steps and not stopped:
             step += 1
             logits, h, enc = path.forward(inputs, training=True, static_ffn=True)
-            losses = self._losses(logits, h, enc.labels, positions, self.memory.train)
+            losses = self._losses(logits, h, enc.labels, positions, self.memory.train, inputs.identical_copies)
             optimizer.zero_grad(set_to_none=True)
             losses["total"].backward()
             torch.nn.utils.clip_grad_norm_(trainable, p.grad_clip, foreach=True)
