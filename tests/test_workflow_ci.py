@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import copy_finished, run_snakemake
+from conftest import CI_CONFIG, copy_finished, run_snakemake
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("workflow")]
 
@@ -71,3 +71,24 @@ def test_result_files_record_provenance(ci_run):
         assert set(prov["versions"]) >= {"python", "torch", "transformers", "editlab"} and prov["device"] == "cpu"
         if "/sme/" in str(path) or "/nmt/" in str(path) or "tables" in str(path):
             assert prov["protocol"], path
+
+
+def test_edit_speed_rule_times_both_paths_on_every_model(ci_run, tmp_path):
+    """report.edit_speed: the rule runs benchmarks/edit_speed.py's core on the run's models and on the
+    base-sized ones, and writes what the cost figure reads (no timing asserted)."""
+    from editlab.results.fold_outputs import read_edit_speed
+
+    work = copy_finished(ci_run, tmp_path / "wf")
+    (work / "speed.yaml").write_text("report:\n  edit_speed: true\n  edit_speed_settings: "
+                                     "{edits: 1, base_edits: 1, base_steps: 5, base_memory: 20}\n")
+    run_snakemake(work, *CI_CONFIG, "--configfile", "speed.yaml", "results/ci/benchmarks/edit_speed.json")
+    path = work / "results/ci/benchmarks/edit_speed.json"
+    assert set(read_edit_speed(path)) == {"fever", "zsre", "fever_base", "zsre_base"}
+    speed = json.loads(path.read_text())
+    for case, row in speed.items():
+        assert row["n_edits"] == 1, case
+        assert row["ratio"] == pytest.approx(row["reference_s_per_edit"] / row["cached_s_per_edit"])
+    for case in ("fever_base", "zsre_base"):
+        assert speed[case]["steps_per_edit"] == speed[case]["cached_mean_steps"] == 5
+    assert (work / "logs/ci/benchmarks/edit_speed.log").stat().st_size > 0
+    assert (work / "benchmarks/out/ci/benchmarks/edit_speed.tsv").is_file()

@@ -64,3 +64,31 @@ rule sme_baseline:
         "../../envs/torch.yaml"
     script:
         "../scripts/sme_stream.py"
+
+
+# benchmarks/edit_speed.py in the DAG, for the cost figure's speed panel (report.edit_speed): both execution
+# paths side by side on the mini models (fold 0) and on random bert-base / bart-base shaped models. CPU,
+# one torch thread, as the timings in docs/methods/transformer_patcher.md.
+rule edit_speed:
+    output:
+        f"{RESULTS}/benchmarks/edit_speed.json",
+    input:
+        models=[f"{RESULTS}/base/{t}/model" for t in TASKS],
+        data=[data_files(t)["train_data"] for t in TASKS],
+        splits=[f"{RESULTS}/splits/{t}/{s}.txt" for t in TASKS for s in ("fold0", "memory", "val")],
+        code=SME_CODE + EDITOR_CODE["tpatcher"] + library("sme/speed.py"),
+    params:
+        settings=config["report"]["edit_speed_settings"],
+        sme=sme_settings("tpatcher"),
+    log:
+        f"{LOGS}/benchmarks/edit_speed.log",
+    benchmark:
+        f"{BENCH}/benchmarks/edit_speed.tsv"
+    threads: 1
+    resources:
+        mem_mb=16000,
+        runtime=60,
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/edit_speed.py"

@@ -6,22 +6,50 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import torch
 from transformers import BartConfig, BartForConditionalGeneration, BertConfig, BertForSequenceClassification
 
+from editlab.data.readers import read_task_file, select
 from editlab.data.records import Example
 from editlab.editors.site import ffn_site
 from editlab.editors.task_ops import task_ops
 from editlab.editors.tpatcher import TPatcher, TPatcherParams
+from editlab.io import read_ids
+from editlab.models.build import load_base_model
 from editlab.models.tokenizer import train_bart_tokenizer, train_bert_tokenizer
 from editlab.sme.paths import DROPOUT_DRAWS, execution_path
 
 log = logging.getLogger(__name__)
 
 ModelFactory = Callable[[], tuple[Any, Any]]
+TRAIN_FILES = {"fever": "fever/fever-train-kilt.jsonl",
+               "zsre": "zsre/structured_zeroshot-train-new_annotated_final.jsonl"}
+
+
+@dataclass(frozen=True)
+class FoldInputs:
+    """What timing a trained base model needs: the model factory, fold 0 as the stream, memory, val."""
+
+    make_model: ModelFactory
+    stream: list[Example]
+    memory: list[Example]
+    val: list[Example]
+    params: TPatcherParams
+    base_train: Mapping[str, Any]
+
+
+def fold_inputs(task: str, results: Path, config: Mapping[str, Any]) -> FoldInputs:
+    """Fold 0 of a finished run's `results/<name>` (data, splits and base model), with the config's settings."""
+    train = read_task_file(task, results / "data" / TRAIN_FILES[task])
+    splits = results / "splits" / task
+    part = lambda name: select(train, read_ids(splits / f"{name}.txt"))  # noqa: E731
+    return FoldInputs(lambda: load_base_model(task, results / "base" / task / "model"), part("fold0"),
+                      part("memory"), part("val"), TPatcherParams.from_config(config["sme"]["tpatcher"], task),
+                      config["base"][task]["train"])
 
 
 def time_path(task: str, make_model: ModelFactory, stream: Sequence[Example], memory: Sequence[Example],
@@ -51,7 +79,7 @@ def time_path(task: str, make_model: ModelFactory, stream: Sequence[Example], me
                  steps[-1], success[-1])
     n = max(1, len(seconds))
     return {"s_per_edit": sum(seconds) / n, "n_edits": len(seconds), "mean_steps": sum(steps) / n,
-            "SR": sum(success) / n}
+            "SR": sum(success) / n, "steps": steps}
 
 
 def compare_paths(task: str, make_model: ModelFactory, stream: Sequence[Example], memory: Sequence[Example],
@@ -104,3 +132,32 @@ def base_sized_factory(task: str, corpus: Sequence[str]) -> ModelFactory:
 def fixed_steps(params: TPatcherParams, steps: int) -> TPatcherParams:
     """Random weights never converge the way trained ones do: time a fixed number of steps instead."""
     return replace(params, max_steps=steps, val_start=steps)
+
+
+SPEED_TASKS = ("fever", "zsre", "fever_base", "zsre_base")
+
+
+def speed_report(config: Mapping[str, Any], results: Path, tasks: Sequence[str] = SPEED_TASKS, *, edits: int = 5,
+                 base_edits: int = 2, base_steps: int = 150, base_memory: int = 1000) -> dict[str, Any]:
+    """`benchmarks/edit_speed.py`: both paths side by side per task. `fever`/`zsre`: the trained models of
+    `results` on the first `edits` mistakes of fold 0; `fever_base`/`zsre_base`: randomly initialised
+    bert-base / bart-base shaped models, `base_edits` synthetic mistakes of `base_steps` steps each."""
+    draws = int(config["sme"]["cached_dropout_draws"])
+    report: dict[str, Any] = {}
+    for task in tasks:
+        if task in ("fever", "zsre"):
+            f = fold_inputs(task, results, config)
+            report[task] = compare_paths(task, f.make_model, f.stream, f.memory, f.val, f.params, f.base_train,
+                                         edits, draws)
+        elif task in ("fever_base", "zsre_base"):
+            name = task.removesuffix("_base")
+            examples = synthetic_examples(name, 40 + base_memory)
+            corpus = [t for e in examples for t in (e.input, *e.answers, *e.rephrases)]
+            params = fixed_steps(TPatcherParams.from_config(config["sme"]["tpatcher"], name), base_steps)
+            report[task] = compare_paths(name, base_sized_factory(name, corpus), examples[:40], examples[40:],
+                                         examples[40:], params, {"max_length": 32}, base_edits, draws) | {
+                "steps_per_edit": base_steps, "memory_examples": base_memory}
+        else:
+            raise ValueError(f"unknown edit_speed task {task!r} (expected one of {', '.join(SPEED_TASKS)})")
+        log.info("edit_speed %s: %s", task, report[task])
+    return report
