@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from editlab.errors import ConfigError
@@ -25,6 +25,9 @@ class ReportSettings:
     """A curve point is drawn only where at least this fraction of folds has reached that many edits."""
     edit_speed: bool = False
     """Add the reference-vs-cached panel from results/{name}/benchmarks/edit_speed.json to the cost figure."""
+    edit_speed_settings: Mapping[str, int] = field(default_factory=lambda: {
+        "edits": 5, "base_edits": 2, "base_steps": 150, "base_memory": 1000})
+    """Options of rule edit_speed (benchmarks/edit_speed.py's of the same names); read by the rule itself."""
     figure_width_in: float = 7.0
     dpi: int = 200
 
