@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import CI_CONFIG, copy_finished, run_snakemake
+from conftest import copy_finished, run_snakemake
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("workflow")]
 
@@ -81,7 +81,7 @@ def test_edit_speed_rule_times_both_paths_on_every_model(ci_run, tmp_path):
     work = copy_finished(ci_run, tmp_path / "wf")
     (work / "speed.yaml").write_text("report:\n  edit_speed: true\n  edit_speed_settings: "
                                      "{edits: 1, base_edits: 1, base_steps: 5, base_memory: 20}\n")
-    run_snakemake(work, *CI_CONFIG, "--configfile", "speed.yaml", "results/ci/benchmarks/edit_speed.json")
+    run_snakemake(work, "--configfile", "config/ci.yaml", "speed.yaml", "--", "results/ci/benchmarks/edit_speed.json")
     path = work / "results/ci/benchmarks/edit_speed.json"
     assert set(read_edit_speed(path)) == {"fever", "zsre", "fever_base", "zsre_base"}
     speed = json.loads(path.read_text())
