@@ -15,6 +15,7 @@ import statistics
 from pathlib import Path
 
 from editlab.config import load_config
+from editlab.data.ingest import cao_path
 from editlab.editors.site import ffn_site
 from editlab.editors.task_ops import task_ops
 from editlab.io import read_json
@@ -24,16 +25,12 @@ from editlab.sme.paths import execution_path
 from editlab.sme.runner import load_stream_data, run_stream
 
 METRICS = ("SR", "GR", "ER", "TrainR", "TestR", "n_edits", "seconds_per_edit")
-DATA = {"fever": ("fever/fever-train-kilt.jsonl", "fever/fever-dev-kilt.jsonl"),
-        "zsre": ("zsre/structured_zeroshot-train-new_annotated_final.jsonl",
-                 "zsre/structured_zeroshot-dev-new_annotated_final.jsonl")}
 
 
 def stream_files(results: Path, task: str, fold: int) -> dict:
     splits = results / "splits" / task
-    train, dev = DATA[task]
-    return {"base_model": results / "base" / task / "model", "train_data": results / "data" / train,
-            "dev_data": results / "data" / dev, **{s: splits / f"{s}.txt" for s in ("trainr", "test", "memory", "val")},
+    return {"base_model": results / "base" / task / "model", "train_data": cao_path(results / "data", task, "train"),
+            "dev_data": cao_path(results / "data", task, "dev"), **{s: splits / f"{s}.txt" for s in ("trainr", "test", "memory", "val")},
             "folds": [splits / f"fold{fold}.txt"]}
 
 

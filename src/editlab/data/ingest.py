@@ -33,6 +33,12 @@ CAO_FILES = {
 }
 
 
+def cao_path(data_dir: str | Path, task: str, split: str) -> Path:
+    """Where a run keeps a task's `train` / `dev` file: `<data_dir>/<task>/<release file name>`."""
+    folder, name = CAO_FILES[f"{task}_{split}"]
+    return Path(data_dir) / folder / name
+
+
 @dataclass(frozen=True)
 class IngestConfig:
     path: str | None

@@ -125,7 +125,8 @@ class CachedPath(ExecutionPath):
                 ) -> tuple[torch.Tensor, torch.Tensor, Encoded]:
         """Training with `identical_copies` (exact): the head runs on the single example, whose loss is the
         mean over the identical copies; the queries come back as a view over the copies, so the
-        activation and memory losses see the copies' (tied) top-k entries as on the full batch."""
+        activation loss sees the copies' (tied) top-k entries as on the full batch (the memory loss
+        takes one copy standing for all, `TPatcher._losses`)."""
         one = not training or inputs.identical_copies
         draw, h = -1, inputs.eval_queries
         if training:

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from transformers import BartConfig, BartForConditionalGeneration, BertConfig, BertForSequenceClassification
 
+from editlab.data.ingest import cao_path
 from editlab.data.readers import read_task_file, select
 from editlab.data.records import Example
 from editlab.editors.site import ffn_site
@@ -26,8 +27,6 @@ from editlab.sme.paths import DROPOUT_DRAWS, execution_path
 log = logging.getLogger(__name__)
 
 ModelFactory = Callable[[], tuple[Any, Any]]
-TRAIN_FILES = {"fever": "fever/fever-train-kilt.jsonl",
-               "zsre": "zsre/structured_zeroshot-train-new_annotated_final.jsonl"}
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ class FoldInputs:
 
 def fold_inputs(task: str, results: Path, config: Mapping[str, Any]) -> FoldInputs:
     """Fold 0 of a finished run's `results/<name>` (data, splits and base model), with the config's settings."""
-    train = read_task_file(task, results / "data" / TRAIN_FILES[task])
+    train = read_task_file(task, cao_path(results / "data", task, "train"))
     splits = results / "splits" / task
     part = lambda name: select(train, read_ids(splits / f"{name}.txt"))  # noqa: E731
     return FoldInputs(lambda: load_base_model(task, results / "base" / task / "model"), part("fold0"),
