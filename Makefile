@@ -13,10 +13,11 @@ reproduce: install
 	$(ACT) snakemake --cores $(CORES) --resources gpu=0
 
 test: install
+	$(ACT) bash scripts/lint.sh
 	$(ACT) python -m pytest -n 2 --dist loadgroup
 
 lint: install
-	$(ACT) snakemake --lint
+	$(ACT) bash scripts/lint.sh
 
 report: install
 	$(ACT) snakemake --report report.html

@@ -15,8 +15,7 @@ from editlab.errors import ConfigError, DataFormatError
 from editlab.plots.activations import firing_rates
 from editlab.plots.bands import mean_band, running_rates
 from editlab.results.aggregate import aggregate_method, combine, cost_method, write_table
-from editlab.results.fold_outputs import (PatchActivations, read_activations, read_edit_speed, read_edits,
-                                          read_summary)
+from editlab.results.fold_outputs import PatchActivations, read_activations, read_edit_speed, read_edits, read_summary
 from editlab.results.intervals import t_interval
 from editlab.results.settings import ReportSettings
 from editlab.results.tables import cost_table, main_table

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import REPO, copy_workflow, run_snakemake
+from test_sme import _config, _write_world
 from transformers import BertForSequenceClassification
 
 from editlab.data.records import Example
@@ -22,8 +24,6 @@ from editlab.errors import ConfigError, DataFormatError, EditlabError
 from editlab.models.build import load_base_model, save_base_model, tiny_bert
 from editlab.models.tokenizer import train_bert_tokenizer
 from editlab.sme.runner import run_stream
-from conftest import REPO, copy_workflow, run_snakemake
-from test_sme import _config, _write_world
 
 
 def single_line(exc: BaseException) -> str:

@@ -9,8 +9,8 @@ import zipfile
 
 import pytest
 import torch
-
 from data_fixtures import ServerState, fever_record, http_server, tiny_marian, write_jsonl, zsre_record
+
 from editlab.data.backtranslate import BacktranslateConfig, add_rephrases, load_translator, rephrases_from, translate
 from editlab.data.download import DownloadConfig, download, part_path
 from editlab.data.ingest import CAO_FILES, IngestConfig, ingest

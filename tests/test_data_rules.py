@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import copy_workflow
 import yaml
-
+from conftest import copy_workflow
 from data_fixtures import ServerState, fever_record, http_server, tiny_marian, write_jsonl, zsre_record
+
 from editlab.config import load_config
 from editlab.data.readers import read_cao_fever, read_cao_zsre
 

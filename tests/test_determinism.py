@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from ci_results import comparable, read_jsonl, result_files
 from conftest import shared_ci_run
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 import torch
+from test_tpatcher import _setup
 
 from editlab.editors import build_editor
 from editlab.editors.ft import FT, FTParams, fine_tune
 from editlab.editors.ftkl import FTKL, FTKLParams, kl_to_base
 from editlab.editors.tpatcher import TPatcherParams
 from editlab.errors import ConfigError
-from test_tpatcher import _setup
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import copy_workflow, run_snakemake
+from synthetic_sme import write_synthetic_results
 
 from editlab.errors import DataFormatError
 from editlab.plots.activations import plot_patch_activations
@@ -22,8 +24,6 @@ from editlab.plots.curves import plot_sme_curves
 from editlab.plots.long_stream import plot_long_stream
 from editlab.results.aggregate import aggregate_method
 from editlab.results.settings import ReportSettings
-from conftest import copy_workflow, run_snakemake
-from synthetic_sme import write_synthetic_results
 
 NAME = "ci"
 METHODS = ("tpatcher", "ft", "ftkl")

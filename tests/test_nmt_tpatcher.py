@@ -2,11 +2,11 @@
 
 import pytest
 import torch
+from rome_fixtures import tiny_marian
 
 from editlab.errors import ConfigError, EditlabError
 from editlab.nmt.tasks import Behaviour, EditRequest
 from editlab.nmt.tokenizer import WordTokenizer
-from rome_fixtures import tiny_marian
 
 WORDS = [f"w{i}" for i in range(37)]  # 3 specials + 37 words = the tiny model's 40 ids
 
@@ -50,11 +50,11 @@ def _params(**kw):
 
 
 def test_site_finds_marian_decoder_last_ffn_by_structure_and_refuses_pre_ln_layouts():
+    from rome_fixtures import SPECIALS, random_corpus
     from transformers import MBartConfig, MBartForConditionalGeneration
 
     from editlab.editors.site import BartLastFFN
     from editlab.rome.batches import make_batch
-    from rome_fixtures import SPECIALS, random_corpus
 
     model = tiny_marian()
     site = BartLastFFN(model)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from editlab.sme.runner import run_stream
 from conftest import REPO
 from test_sme import _config, _write_world
+
+from editlab.sme.runner import run_stream
 
 
 def editlab_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -168,14 +168,14 @@ def test_ci_fold_patches_round_trip(ci_finished, tmp_path):
 def test_rank_one_edits_export_apply_revert(tmp_path):
     """Two sequential ROME edits of a tiny Marian: the patch applied in a fresh process gives the edited
     weights bit for bit (and the same logits); revert gives the base file back."""
+    from rome_fixtures import SPECIALS
     from safetensors.torch import load_file
+    from test_rome_update import _setup
 
     from editlab.patchfile import export_rank_one
     from editlab.rome.batches import Seq2SeqIds, forward_logits, make_batch
     from editlab.rome.compute import EditIds
     from editlab.rome.editor import apply_rome
-    from rome_fixtures import SPECIALS
-    from test_rome_update import _setup
 
     model, hp, locus, stats, edit = _setup("encoder", 1, "rome")
     base_dir = tmp_path / "base"

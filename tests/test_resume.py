@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import copy_workflow, run_snakemake
+from test_sme import _config, _write_world
 
 from editlab.editors.ft import FT
 from editlab.editors.ftkl import FTKL
 from editlab.editors.tpatcher import TPatcher
 from editlab.sme.resume import RESUME_FILE
 from editlab.sme.runner import run_stream
-from conftest import copy_workflow, run_snakemake
-from test_sme import _config, _write_world
 
 EDITORS = {"tpatcher": TPatcher, "ft": FT, "ftkl": FTKL}
 

@@ -2,13 +2,13 @@
 
 import pytest
 import torch
+from rome_fixtures import SPECIALS, random_corpus, tiny_marian
 
 from editlab.errors import DataFormatError
-from editlab.rome.batches import make_batch, forward_logits
+from editlab.rome.batches import forward_logits, make_batch
 from editlab.rome.hooks import capture_input
 from editlab.rome.locate import locate_ffn_output
 from editlab.rome.stats import load_second_moment, save_second_moment, second_moment
-from rome_fixtures import SPECIALS, random_corpus, tiny_marian
 
 torch.set_num_threads(1)
 

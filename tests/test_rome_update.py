@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from rome_fixtures import SPECIALS, random_corpus, tiny_marian
 
 from editlab.errors import EditlabError
 from editlab.rome.batches import Seq2SeqIds, forward_logits, make_batch, predicts_target
@@ -10,7 +11,6 @@ from editlab.rome.editor import apply_rome, rank_one_delta, revert
 from editlab.rome.hparams import RomeHyperParams
 from editlab.rome.locate import locate_ffn_output
 from editlab.rome.stats import second_moment
-from rome_fixtures import SPECIALS, random_corpus, tiny_marian
 
 torch.set_num_threads(1)
 

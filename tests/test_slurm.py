@@ -24,9 +24,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import copy_workflow
-
 from ci_results import comparable, result_files
+from conftest import copy_workflow
 from slurm_local import local_slurm
 from test_gpu_slots import overlaps, write_slot_workflow
 

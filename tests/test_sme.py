@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import copy_finished, run_snakemake
+from test_tpatcher import ARCH, _fever, _zsre
 
 from editlab.config import load_config
 from editlab.errors import ConfigError, DataFormatError
 from editlab.models.build import save_base_model
 from editlab.sme.metrics import PROTOCOL, stream_metrics
 from editlab.sme.runner import run_stream
-from conftest import copy_finished, run_snakemake
-from test_tpatcher import ARCH, _fever, _zsre
 
 REPO = Path(__file__).resolve().parents[1]
 EDIT_KEYS = {"index", "id", "was_error", "success", "gr", "n_neurons", "steps", "seconds"}

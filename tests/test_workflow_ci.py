@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import copy_finished, run_snakemake
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("workflow")]

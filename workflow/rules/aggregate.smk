@@ -3,14 +3,16 @@
 
 
 rule aggregate_sme_method:
-    output:
-        f"{RESULTS}/tables/sme/{{task}}/{{method}}.csv",
     input:
         summaries=lambda wc: sme_fold_outputs(wc.task, wc.method, "summary.json"),
-        code=library("results/aggregate.py", "results/fold_outputs.py", "results/intervals.py",
-                     "results/settings.py"),
-    params:
-        report=report_section(),
+        code=library(
+            "results/aggregate.py",
+            "results/fold_outputs.py",
+            "results/intervals.py",
+            "results/settings.py",
+        ),
+    output:
+        f"{RESULTS}/tables/sme/{{task}}/{{method}}.csv",
     log:
         f"{LOGS}/tables/sme_{{task}}_{{method}}.log",
     wildcard_constraints:
@@ -21,17 +23,23 @@ rule aggregate_sme_method:
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        report=report_section(),
     script:
         "../scripts/aggregate_sme.py"
 
 
 rule collect_sme:
-    output:
-        report(f"{RESULTS}/tables/sme.csv", caption="../report/sme_csv.rst", category="SME tables"),
-        provenance=f"{RESULTS}/tables/sme.provenance.json",
     input:
         tables=sme_method_tables("sme"),
         code=library("results/aggregate.py", "provenance.py"),
+    output:
+        report(
+            f"{RESULTS}/tables/sme.csv",
+            caption="../report/sme_csv.rst",
+            category="SME tables",
+        ),
+        provenance=f"{RESULTS}/tables/sme.provenance.json",
     log:
         f"{LOGS}/tables/sme.log",
     conda:
@@ -44,18 +52,17 @@ rule collect_sme:
 
 
 rule main_table:
-    output:
-        md=f"{FIGURES}/table_main.md",
-        tex=f"{FIGURES}/table_main.tex",
-        html=report(f"{FIGURES}/table_main.html", caption="../report/table_main.rst", category="SME tables"),
     input:
         table=f"{RESULTS}/tables/sme.csv",
         code=library("results/tables.py"),
-    params:
-        kind="main",
-        methods=sme_methods(),
-        tasks=TASKS,
-        profile=NAME,
+    output:
+        md=f"{FIGURES}/table_main.md",
+        tex=f"{FIGURES}/table_main.tex",
+        html=report(
+            f"{FIGURES}/table_main.html",
+            caption="../report/table_main.rst",
+            category="SME tables",
+        ),
     log:
         f"{LOGS}/tables/table_main.log",
     conda:
@@ -63,21 +70,28 @@ rule main_table:
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        kind="main",
+        methods=sme_methods(),
+        tasks=TASKS,
+        profile=NAME,
     script:
         "../scripts/render_table.py"
 
 
 rule cost_sme_method:
-    output:
-        f"{RESULTS}/tables/cost/{{task}}/{{method}}.csv",
     input:
         summaries=lambda wc: sme_fold_outputs(wc.task, wc.method, "summary.json"),
         edits=lambda wc: sme_fold_outputs(wc.task, wc.method, "edits.jsonl"),
         benchmarks=lambda wc: sme_fold_benchmarks(wc.task, wc.method),
-        code=library("results/aggregate.py", "results/fold_outputs.py", "results/intervals.py",
-                     "results/settings.py"),
-    params:
-        report=report_section(),
+        code=library(
+            "results/aggregate.py",
+            "results/fold_outputs.py",
+            "results/intervals.py",
+            "results/settings.py",
+        ),
+    output:
+        f"{RESULTS}/tables/cost/{{task}}/{{method}}.csv",
     log:
         f"{LOGS}/tables/cost_{{task}}_{{method}}.log",
     wildcard_constraints:
@@ -88,17 +102,19 @@ rule cost_sme_method:
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        report=report_section(),
     script:
         "../scripts/cost_sme.py"
 
 
 rule collect_cost:
-    output:
-        f"{RESULTS}/tables/cost.csv",
-        provenance=f"{RESULTS}/tables/cost.provenance.json",
     input:
         tables=sme_method_tables("cost"),
         code=library("results/aggregate.py", "provenance.py"),
+    output:
+        f"{RESULTS}/tables/cost.csv",
+        provenance=f"{RESULTS}/tables/cost.provenance.json",
     log:
         f"{LOGS}/tables/cost.log",
     conda:
@@ -111,18 +127,17 @@ rule collect_cost:
 
 
 rule cost_table:
-    output:
-        md=f"{FIGURES}/table_cost.md",
-        tex=f"{FIGURES}/table_cost.tex",
-        html=report(f"{FIGURES}/table_cost.html", caption="../report/table_cost.rst", category="SME tables"),
     input:
         table=f"{RESULTS}/tables/cost.csv",
         code=library("results/tables.py"),
-    params:
-        kind="cost",
-        methods=sme_methods(),
-        tasks=TASKS,
-        profile=NAME,
+    output:
+        md=f"{FIGURES}/table_cost.md",
+        tex=f"{FIGURES}/table_cost.tex",
+        html=report(
+            f"{FIGURES}/table_cost.html",
+            caption="../report/table_cost.rst",
+            category="SME tables",
+        ),
     log:
         f"{LOGS}/tables/table_cost.log",
     conda:
@@ -130,5 +145,10 @@ rule cost_table:
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        kind="cost",
+        methods=sme_methods(),
+        tasks=TASKS,
+        profile=NAME,
     script:
         "../scripts/render_table.py"

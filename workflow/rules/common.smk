@@ -56,7 +56,11 @@ def sme_methods():
 
 def long_stream_methods():
     long_stream = config.get("sme", {}).get("long_stream", {})
-    return long_stream.get("methods", DEFAULT_LONG_STREAM_METHODS) if long_stream.get("enabled", False) else []
+    return (
+        long_stream.get("methods", DEFAULT_LONG_STREAM_METHODS)
+        if long_stream.get("enabled", False)
+        else []
+    )
 
 
 def report_section():
@@ -79,12 +83,20 @@ def sme_fold_benchmarks(task, method):
 
 
 def sme_method_tables(kind):
-    return [f"{RESULTS}/tables/{kind}/{task}/{method}.csv" for task in TASKS for method in sme_methods()]
+    return [
+        f"{RESULTS}/tables/{kind}/{task}/{method}.csv"
+        for task in TASKS
+        for method in sme_methods()
+    ]
 
 
 def edit_speed_files():
     """benchmarks/edit_speed.py's JSON as stored by the editing stage, when the cost figure shows it."""
-    return [f"{RESULTS}/benchmarks/edit_speed.json"] if report_section().get("edit_speed", False) else []
+    return (
+        [f"{RESULTS}/benchmarks/edit_speed.json"]
+        if report_section().get("edit_speed", False)
+        else []
+    )
 
 
 def heatmap_fold():
@@ -94,8 +106,10 @@ def heatmap_fold():
     if fold >= n_folds:
         from editlab.errors import ConfigError
 
-        raise ConfigError(f"config key 'report.heatmap_fold': fold {fold} does not exist "
-                          f"(a task has only {n_folds} folds)")
+        raise ConfigError(
+            f"config key 'report.heatmap_fold': fold {fold} does not exist "
+            f"(a task has only {n_folds} folds)"
+        )
     return fold
 
 
@@ -109,7 +123,9 @@ def table_files(stem):
 
 def results_targets():
     """Tables and the figures enabled in report.figures (DESIGN §11)."""
-    figures = report_section().get("figures", ["sme_curves", "patch_activations", "long_stream", "cost"])
+    figures = report_section().get(
+        "figures", ["sme_curves", "patch_activations", "long_stream", "cost"]
+    )
     targets = [f"{RESULTS}/tables/sme.csv", f"{RESULTS}/tables/cost.csv"]
     targets += table_files("table_main") + table_files("table_cost")
     if "sme_curves" in figures:
@@ -125,13 +141,28 @@ def results_targets():
     return targets
 
 
-SME_CODE = library("sme/runner.py", "sme/paths.py", "sme/metrics.py", "sme/state.py", "editors/__init__.py",
-                   "editors/base.py", "editors/site.py", "editors/patch.py", "editors/task_ops.py",
-                   "models/build.py", "tasks/fever.py", "tasks/zsre.py", "data/splits.py",
-                   "sme/resume.py", "provenance.py")
+SME_CODE = library(
+    "sme/runner.py",
+    "sme/paths.py",
+    "sme/metrics.py",
+    "sme/state.py",
+    "editors/__init__.py",
+    "editors/base.py",
+    "editors/site.py",
+    "editors/patch.py",
+    "editors/task_ops.py",
+    "models/build.py",
+    "tasks/fever.py",
+    "tasks/zsre.py",
+    "data/splits.py",
+    "sme/resume.py",
+    "provenance.py",
+)
 # The editor modules each method runs (on top of SME_CODE), so editing one editor reruns only its folds.
 EDITOR_CODE = {
-    "tpatcher": library("editors/tpatcher.py", "editors/losses.py", "patchfile.py"),   # + patch export
+    "tpatcher": library(
+        "editors/tpatcher.py", "editors/losses.py", "patchfile.py"
+    ),  # + patch export
     "ft": library("editors/ft.py"),
     "ftkl": library("editors/ft.py", "editors/ftkl.py"),
 }
@@ -140,8 +171,11 @@ EDITOR_CODE = {
 def sme_settings(method):
     """The `sme` config a fold job of `method` depends on: the shared keys and its own hyperparameters only,
     so tuning one method (or listing another) reruns only that method's folds."""
-    return {k: v for k, v in config["sme"].items()
-            if k not in ("methods", "long_stream", *EDITOR_CODE) or k == method}
+    return {
+        k: v
+        for k, v in config["sme"].items()
+        if k not in ("methods", "long_stream", *EDITOR_CODE) or k == method
+    }
 
 
 def sme_inputs(wc):
@@ -166,12 +200,16 @@ def sme_targets():
     targets = []
     for task in TASKS:
         for method in sme.get("methods", []):
-            targets += [f"{RESULTS}/sme/{task}/{method}/fold{k}/summary.json"
-                        for k in range(config["splits"][task]["n_folds"])]
+            targets += [
+                f"{RESULTS}/sme/{task}/{method}/fold{k}/summary.json"
+                for k in range(config["splits"][task]["n_folds"])
+            ]
         long_stream = sme.get("long_stream") or {}
         if long_stream.get("enabled"):
-            targets += [f"{RESULTS}/sme/{task}/{method}/long/summary.json"
-                        for method in long_stream.get("methods", ["tpatcher", "ft"])]
+            targets += [
+                f"{RESULTS}/sme/{task}/{method}/long/summary.json"
+                for method in long_stream.get("methods", ["tpatcher", "ft"])
+            ]
     return targets
 
 
@@ -210,8 +248,14 @@ def nmt_task_files(task):
 
 def nmt_model_inputs(wildcards):
     if config["nmt"]["source"] == "toy":
-        return {k: f"{NMT}/data/{f}" for k, f in
-                (("train", "train.jsonl"), ("test", "test.jsonl"), ("lexicon", "lexicon.json"))}
+        return {
+            k: f"{NMT}/data/{f}"
+            for k, f in (
+                ("train", "train.jsonl"),
+                ("test", "test.jsonl"),
+                ("lexicon", "lexicon.json"),
+            )
+        }
     return {}
 
 
@@ -240,7 +284,11 @@ def nmt_params(*keys):
 def nmt_edit_params(wildcards):
     nmt = config["nmt"]
     section = {"ft": "ft", "tpatcher": "tpatcher"}.get(wildcards.method, "rome")
-    return {"locus": {wildcards.task: nmt["locus"][wildcards.task]}, section: nmt.get(section, {}), "eval": nmt["eval"]}
+    return {
+        "locus": {wildcards.task: nmt["locus"][wildcards.task]},
+        section: nmt.get(section, {}),
+        "eval": nmt["eval"],
+    }
 
 
 def nmt_summary_files():
@@ -255,16 +303,20 @@ def nmt_summary_files():
 def nmt_targets():
     if "nmt" not in config:
         return []
-    return [
-        f"{RESULTS}/tables/nmt.csv",
-        f"{FIGURES}/nmt_table.md",
-        f"{FIGURES}/nmt_table.tex",
-        f"{FIGURES}/nmt_metrics.pdf",
-        f"{FIGURES}/nmt_metrics.png",
-        f"{NMT}/model_metrics.json",
-    ] + [f"{NMT}/tasks/{task}/presence.json" for task in config["nmt"]["tasks"]] + [
-        f"{NMT}/{task}/{method}/patch/patches.json"
-        for task in config["nmt"]["tasks"]
-        for method in config["nmt"]["methods"]
-        if method in ("rome", "r-rome")
-    ]
+    return (
+        [
+            f"{RESULTS}/tables/nmt.csv",
+            f"{FIGURES}/nmt_table.md",
+            f"{FIGURES}/nmt_table.tex",
+            f"{FIGURES}/nmt_metrics.pdf",
+            f"{FIGURES}/nmt_metrics.png",
+            f"{NMT}/model_metrics.json",
+        ]
+        + [f"{NMT}/tasks/{task}/presence.json" for task in config["nmt"]["tasks"]]
+        + [
+            f"{NMT}/{task}/{method}/patch/patches.json"
+            for task in config["nmt"]["tasks"]
+            for method in config["nmt"]["methods"]
+            if method in ("rome", "r-rome")
+        ]
+    )

@@ -10,21 +10,25 @@ if config["data"]["source"] == "cao":
         ingest_cao,
 
     rule ingest_cao:
-        output:
-            # data_files of both tasks, keyed fever_train ... zsre_dev like editlab.data.ingest.CAO_FILES
-            **{f"{t}_{k.removesuffix('_data')}": p for t in TASKS for k, p in data_files(t).items()},
         input:
             code=library("data/ingest.py", "data/readers.py", "data/download.py"),
-        params:
-            data=config["data"],
+        output:
+            # data_files of both tasks, keyed fever_train ... zsre_dev like editlab.data.ingest.CAO_FILES
+            **{
+                f"{t}_{k.removesuffix('_data')}": p
+                for t in TASKS
+                for k, p in data_files(t).items()
+            },
         log:
             f"{LOGS}/data/ingest_cao.log",
+        conda:
+            "../../envs/torch.yaml"
         threads: 1
         resources:
             mem_mb=4000,
             runtime=30,
-        conda:
-            "../../envs/torch.yaml"
+        params:
+            data=config["data"],
         script:
             "../scripts/ingest_data.py"
 
@@ -37,57 +41,57 @@ if config["data"]["source"] == "kilt":
     KILT_FILES = config["data"]["kilt"]["files"]
 
     rule download_kilt:
-        output:
-            f"{RESULTS}/data/kilt/{{name}}",
         input:
             code=library("data/download.py"),
-        params:
-            url=lambda wc: KILT_FILES[wc.name]["url"],
-            sha256=lambda wc: KILT_FILES[wc.name].get("sha256"),
-            download=config["data"].get("download", {}),
+        output:
+            f"{RESULTS}/data/kilt/{{name}}",
         log:
             f"{LOGS}/data/download_{{name}}.log",
         wildcard_constraints:
             name="|".join(n.replace(".", r"\.") for n in KILT_FILES),
+        conda:
+            "../../envs/torch.yaml"
         threads: 1
         resources:
             mem_mb=1000,
             runtime=120,
-        conda:
-            "../../envs/torch.yaml"
+        params:
+            url=lambda wc: KILT_FILES[wc.name]["url"],
+            sha256=lambda wc: KILT_FILES[wc.name].get("sha256"),
+            download=config["data"].get("download", {}),
         script:
             "../scripts/download_file.py"
 
     rule backtranslate_fever:
-        output:
-            f"{RESULTS}/data/fever/fever-{{split}}-kilt.jsonl",
         input:
             kilt=f"{RESULTS}/data/kilt/fever-{{split}}-kilt.jsonl",
             code=library("data/backtranslate.py", "gpu.py", "runtime.py"),
-        params:
-            backtranslate=config["data"].get("backtranslate", {}),
+        output:
+            f"{RESULTS}/data/fever/fever-{{split}}-kilt.jsonl",
         log:
             f"{LOGS}/data/backtranslate_fever_{{split}}.log",
         benchmark:
             f"{BENCH}/data/backtranslate_fever_{{split}}.tsv"
         wildcard_constraints:
             split="train|dev",
+        conda:
+            "../../envs/torch.yaml"
         threads: 2
         resources:
             gpu=1,
             mem_mb=16000,
             runtime=720,
-        conda:
-            "../../envs/torch.yaml"
+        params:
+            backtranslate=config["data"].get("backtranslate", {}),
         script:
             "../scripts/backtranslate_kilt.py"
 
     use rule backtranslate_fever as backtranslate_zsre with:
-        output:
-            f"{RESULTS}/data/zsre/structured_zeroshot-{{split}}-new_annotated_final.jsonl",
         input:
             kilt=f"{RESULTS}/data/kilt/structured_zeroshot-{{split}}-kilt.jsonl",
             code=library("data/backtranslate.py", "gpu.py", "runtime.py"),
+        output:
+            f"{RESULTS}/data/zsre/structured_zeroshot-{{split}}-new_annotated_final.jsonl",
         log:
             f"{LOGS}/data/backtranslate_zsre_{{split}}.log",
         benchmark:

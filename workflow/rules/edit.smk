@@ -2,7 +2,10 @@
 # sme.long_stream.enabled, all folds concatenated (`long`). Each job is pinned to one GPU if any.
 # A killed job resumes from `.resume.pt` in its stream directory (never an output; docs/reliability.md).
 
+
 rule sme_tpatcher:
+    input:
+        unpack(sme_inputs),
     output:
         edits=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/edits.jsonl",
         curve=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/curve.jsonl",
@@ -11,13 +14,6 @@ rule sme_tpatcher:
         patches=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/patches.safetensors",
         patches_meta=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/patches.json",
         final_predictions=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/final_predictions.jsonl",
-    input:
-        unpack(sme_inputs),
-    params:
-        method="tpatcher",
-        # the config values the stream reads, so that changing them reruns the fold jobs
-        sme=sme_settings("tpatcher"),
-        seed=config["seed"],
     log:
         f"{LOGS}/sme/{{task}}/tpatcher/{{stream}}.log",
     benchmark:
@@ -25,28 +21,29 @@ rule sme_tpatcher:
     wildcard_constraints:
         task="fever|zsre",
         stream=r"fold\d+|long",
+    conda:
+        "../../envs/torch.yaml"
     threads: config["sme"].get("threads", 1)
     resources:
         gpu=1,
         mem_mb=8000,
         runtime=240,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        method="tpatcher",
+        # the config values the stream reads, so that changing them reruns the fold jobs
+        sme=sme_settings("tpatcher"),
+        seed=config["seed"],
     script:
         "../scripts/sme_stream.py"
 
 
 rule sme_baseline:
+    input:
+        unpack(sme_inputs),
     output:
         edits=f"{RESULTS}/sme/{{task}}/{{method}}/{{stream}}/edits.jsonl",
         curve=f"{RESULTS}/sme/{{task}}/{{method}}/{{stream}}/curve.jsonl",
         summary=f"{RESULTS}/sme/{{task}}/{{method}}/{{stream}}/summary.json",
-    input:
-        unpack(sme_inputs),
-    params:
-        method=lambda wc: wc.method,
-        sme=lambda wc: sme_settings(wc.method),
-        seed=config["seed"],
     log:
         f"{LOGS}/sme/{{task}}/{{method}}/{{stream}}.log",
     benchmark:
@@ -55,13 +52,17 @@ rule sme_baseline:
         task="fever|zsre",
         method="ft|ftkl",
         stream=r"fold\d+|long",
+    conda:
+        "../../envs/torch.yaml"
     threads: config["sme"].get("threads", 1)
     resources:
         gpu=1,
         mem_mb=8000,
         runtime=240,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        method=lambda wc: wc.method,
+        sme=lambda wc: sme_settings(wc.method),
+        seed=config["seed"],
     script:
         "../scripts/sme_stream.py"
 
@@ -70,25 +71,29 @@ rule sme_baseline:
 # paths side by side on the mini models (fold 0) and on random bert-base / bart-base shaped models. CPU,
 # one torch thread, as the timings in docs/methods/transformer_patcher.md.
 rule edit_speed:
-    output:
-        f"{RESULTS}/benchmarks/edit_speed.json",
     input:
         models=[f"{RESULTS}/base/{t}/model" for t in TASKS],
         data=[data_files(t)["train_data"] for t in TASKS],
-        splits=[f"{RESULTS}/splits/{t}/{s}.txt" for t in TASKS for s in ("fold0", "memory", "val")],
+        splits=[
+            f"{RESULTS}/splits/{t}/{s}.txt"
+            for t in TASKS
+            for s in ("fold0", "memory", "val")
+        ],
         code=SME_CODE + EDITOR_CODE["tpatcher"] + library("sme/speed.py"),
-    params:
-        settings=config["report"]["edit_speed_settings"],
-        sme=sme_settings("tpatcher"),
+    output:
+        f"{RESULTS}/benchmarks/edit_speed.json",
     log:
         f"{LOGS}/benchmarks/edit_speed.log",
     benchmark:
         f"{BENCH}/benchmarks/edit_speed.tsv"
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=16000,
         runtime=60,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        settings=config["report"]["edit_speed_settings"],
+        sme=sme_settings("tpatcher"),
     script:
         "../scripts/edit_speed.py"

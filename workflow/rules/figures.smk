@@ -1,25 +1,46 @@
 # Stage 6: the paper figures, one rule per figure (DESIGN §10, showyourwork style): a figure's inputs are
 # its data and the plotting modules it uses, so touching one plotting module reruns only its figures.
 
-PLOT_COMMON = ("plots/style.py", "results/fold_outputs.py", "results/settings.py", "results/tables.py")
+PLOT_COMMON = (
+    "plots/style.py",
+    "results/fold_outputs.py",
+    "results/settings.py",
+    "results/tables.py",
+)
 
 
 rule fig_sme_curves:
+    input:
+        edits=lambda wc: [
+            f
+            for m in sme_methods()
+            for f in sme_fold_outputs(wc.task, m, "edits.jsonl")
+        ],
+        curves=lambda wc: [
+            f
+            for m in sme_methods()
+            for f in sme_fold_outputs(wc.task, m, "curve.jsonl")
+        ],
+        summaries=lambda wc: [
+            f
+            for m in sme_methods()
+            for f in sme_fold_outputs(wc.task, m, "summary.json")
+        ],
+        code=library(
+            "plots/curves.py",
+            "plots/bands.py",
+            "results/intervals.py",
+            "results/aggregate.py",
+            *PLOT_COMMON,
+        ),
     output:
         pdf=f"{FIGURES}/sme_curves_{{task}}.pdf",
-        png=report(f"{FIGURES}/sme_curves_{{task}}.png", caption="../report/sme_curves.rst",
-                   category="SME figures", labels={"figure": "metrics vs edits", "task": "{task}"}),
-    input:
-        edits=lambda wc: [f for m in sme_methods() for f in sme_fold_outputs(wc.task, m, "edits.jsonl")],
-        curves=lambda wc: [f for m in sme_methods() for f in sme_fold_outputs(wc.task, m, "curve.jsonl")],
-        summaries=lambda wc: [f for m in sme_methods() for f in sme_fold_outputs(wc.task, m, "summary.json")],
-        code=library("plots/curves.py", "plots/bands.py", "results/intervals.py", "results/aggregate.py",
-                     *PLOT_COMMON),
-    params:
-        runs=lambda wc: {m: list(zip(sme_fold_outputs(wc.task, m, "edits.jsonl"),
-                                     sme_fold_outputs(wc.task, m, "curve.jsonl"))) for m in sme_methods()},
-        report=report_section(),
-        profile=NAME,
+        png=report(
+            f"{FIGURES}/sme_curves_{{task}}.png",
+            caption="../report/sme_curves.rst",
+            category="SME figures",
+            labels={"figure": "metrics vs edits", "task": "{task}"},
+        ),
     log:
         f"{LOGS}/figures/sme_curves_{{task}}.log",
     wildcard_constraints:
@@ -29,22 +50,34 @@ rule fig_sme_curves:
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        runs=lambda wc: {
+            m: list(
+                zip(
+                    sme_fold_outputs(wc.task, m, "edits.jsonl"),
+                    sme_fold_outputs(wc.task, m, "curve.jsonl"),
+                )
+            )
+            for m in sme_methods()
+        },
+        report=report_section(),
+        profile=NAME,
     script:
         "../scripts/fig_sme_curves.py"
 
 
 rule fig_patch_activations:
-    output:
-        pdf=f"{FIGURES}/patch_activations_{{task}}.pdf",
-        png=report(f"{FIGURES}/patch_activations_{{task}}.png", caption="../report/patch_activations.rst",
-                   category="SME figures", labels={"figure": "patch activations", "task": "{task}"}),
     input:
         acts=f"{RESULTS}/sme/{{task}}/tpatcher/fold{heatmap_fold()}/activations.npz",
         code=library("plots/activations.py", *PLOT_COMMON),
-    params:
-        fold=heatmap_fold(),
-        report=report_section(),
-        profile=NAME,
+    output:
+        pdf=f"{FIGURES}/patch_activations_{{task}}.pdf",
+        png=report(
+            f"{FIGURES}/patch_activations_{{task}}.png",
+            caption="../report/patch_activations.rst",
+            category="SME figures",
+            labels={"figure": "patch activations", "task": "{task}"},
+        ),
     log:
         f"{LOGS}/figures/patch_activations_{{task}}.log",
     wildcard_constraints:
@@ -54,26 +87,42 @@ rule fig_patch_activations:
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        fold=heatmap_fold(),
+        report=report_section(),
+        profile=NAME,
     script:
         "../scripts/fig_patch_activations.py"
 
 
 rule fig_long_stream:
+    input:
+        edits=[
+            f"{RESULTS}/sme/{t}/{m}/long/edits.jsonl"
+            for t in TASKS
+            for m in long_stream_methods()
+        ],
+        curves=[
+            f"{RESULTS}/sme/{t}/{m}/long/curve.jsonl"
+            for t in TASKS
+            for m in long_stream_methods()
+        ],
+        code=library(
+            "plots/long_stream.py",
+            "plots/curves.py",
+            "plots/bands.py",
+            "results/intervals.py",
+            "results/aggregate.py",
+            *PLOT_COMMON,
+        ),
     output:
         pdf=f"{FIGURES}/long_stream.pdf",
-        png=report(f"{FIGURES}/long_stream.png", caption="../report/long_stream.rst", category="SME figures",
-                   labels={"figure": "long stream", "task": "all"}),
-    input:
-        edits=[f"{RESULTS}/sme/{t}/{m}/long/edits.jsonl" for t in TASKS for m in long_stream_methods()],
-        curves=[f"{RESULTS}/sme/{t}/{m}/long/curve.jsonl" for t in TASKS for m in long_stream_methods()],
-        code=library("plots/long_stream.py", "plots/curves.py", "plots/bands.py", "results/intervals.py",
-                     "results/aggregate.py", *PLOT_COMMON),
-    params:
-        runs={t: {m: (f"{RESULTS}/sme/{t}/{m}/long/edits.jsonl", f"{RESULTS}/sme/{t}/{m}/long/curve.jsonl")
-                  for m in long_stream_methods()} for t in TASKS},
-        methods=long_stream_methods(),
-        report=report_section(),
-        profile=NAME,
+        png=report(
+            f"{FIGURES}/long_stream.png",
+            caption="../report/long_stream.rst",
+            category="SME figures",
+            labels={"figure": "long stream", "task": "all"},
+        ),
     log:
         f"{LOGS}/figures/long_stream.log",
     conda:
@@ -81,26 +130,51 @@ rule fig_long_stream:
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        runs={
+            t: {
+                m: (
+                    f"{RESULTS}/sme/{t}/{m}/long/edits.jsonl",
+                    f"{RESULTS}/sme/{t}/{m}/long/curve.jsonl",
+                )
+                for m in long_stream_methods()
+            }
+            for t in TASKS
+        },
+        methods=long_stream_methods(),
+        report=report_section(),
+        profile=NAME,
     script:
         "../scripts/fig_long_stream.py"
 
 
 rule fig_cost:
-    output:
-        pdf=f"{FIGURES}/cost_per_edit.pdf",
-        png=report(f"{FIGURES}/cost_per_edit.png", caption="../report/cost_per_edit.rst", category="SME figures",
-                   labels={"figure": "cost per edit", "task": "all"}),
     input:
-        edits=[f for t in TASKS for m in sme_methods() for f in sme_fold_outputs(t, m, "edits.jsonl")],
-        summaries=[f for t in TASKS for m in sme_methods() for f in sme_fold_outputs(t, m, "summary.json")],
-        benchmarks=[f for t in TASKS for m in sme_methods() for f in sme_fold_benchmarks(t, m)],
+        edits=[
+            f
+            for t in TASKS
+            for m in sme_methods()
+            for f in sme_fold_outputs(t, m, "edits.jsonl")
+        ],
+        summaries=[
+            f
+            for t in TASKS
+            for m in sme_methods()
+            for f in sme_fold_outputs(t, m, "summary.json")
+        ],
+        benchmarks=[
+            f for t in TASKS for m in sme_methods() for f in sme_fold_benchmarks(t, m)
+        ],
         edit_speed=edit_speed_files(),
         code=library("plots/cost.py", *PLOT_COMMON),
-    params:
-        runs={t: {m: list(zip(sme_fold_outputs(t, m, "edits.jsonl"), sme_fold_outputs(t, m, "summary.json"),
-                              sme_fold_benchmarks(t, m))) for m in sme_methods()} for t in TASKS},
-        report=report_section(),
-        profile=NAME,
+    output:
+        pdf=f"{FIGURES}/cost_per_edit.pdf",
+        png=report(
+            f"{FIGURES}/cost_per_edit.png",
+            caption="../report/cost_per_edit.rst",
+            category="SME figures",
+            labels={"figure": "cost per edit", "task": "all"},
+        ),
     log:
         f"{LOGS}/figures/cost_per_edit.log",
     conda:
@@ -108,5 +182,21 @@ rule fig_cost:
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        runs={
+            t: {
+                m: list(
+                    zip(
+                        sme_fold_outputs(t, m, "edits.jsonl"),
+                        sme_fold_outputs(t, m, "summary.json"),
+                        sme_fold_benchmarks(t, m),
+                    )
+                )
+                for m in sme_methods()
+            }
+            for t in TASKS
+        },
+        report=report_section(),
+        profile=NAME,
     script:
         "../scripts/fig_cost.py"

@@ -7,127 +7,129 @@ NMT_DATA = f"{NMT}/data"
 if config["nmt"]["source"] == "toy":
 
     rule nmt_toy_data:
+        input:
+            code=library("nmt/toy_language.py", "nmt/toy_data.py", "nmt/tasks.py"),
         output:
+            **nmt_candidate_files(),
             train=f"{NMT_DATA}/train.jsonl",
             test=f"{NMT_DATA}/test.jsonl",
             lexicon=f"{NMT_DATA}/lexicon.json",
-            **nmt_candidate_files(),
-        input:
-            code=library("nmt/toy_language.py", "nmt/toy_data.py", "nmt/tasks.py"),
+        log:
+            f"{LOGS}/nmt/toy_data.log",
+        conda:
+            "../../envs/torch.yaml"
+        threads: 1
         params:
             nmt=nmt_params("toy", "tasks"),
             seed=config["seed"],
-        log:
-            f"{LOGS}/nmt/toy_data.log",
-        threads: 1
-        conda:
-            "../../envs/torch.yaml"
         script:
             "../scripts/nmt_toy_data.py"
 
 else:
 
     rule nmt_hub_data:
-        output:
-            train=f"{NMT_DATA}/train.jsonl",
-            test=f"{NMT_DATA}/test.jsonl",
-            lexicon=f"{NMT_DATA}/lexicon.json",
-            **nmt_candidate_files(),
         input:
             model=f"{NMT}/model",
             code=library("nmt/hub_data.py", "nmt/tasks.py", "nmt/model.py"),
-        params:
-            nmt=nmt_params("hub_data", "stats", "eval", "tasks"),
-            seed=config["seed"],
+        output:
+            **nmt_candidate_files(),
+            train=f"{NMT_DATA}/train.jsonl",
+            test=f"{NMT_DATA}/test.jsonl",
+            lexicon=f"{NMT_DATA}/lexicon.json",
         log:
             f"{LOGS}/nmt/hub_data.log",
         benchmark:
             f"{BENCH}/nmt/hub_data.tsv"
+        conda:
+            "../../envs/torch.yaml"
         threads: 2
         resources:
             gpu=1,
-        conda:
-            "../../envs/torch.yaml"
+        params:
+            nmt=nmt_params("hub_data", "stats", "eval", "tasks"),
+            seed=config["seed"],
         script:
             "../scripts/nmt_hub_data.py"
 
 
 rule nmt_model:
-    output:
-        model=directory(f"{NMT}/model"),
     input:
         unpack(nmt_model_inputs),
         code=library("nmt/model.py", "nmt/tokenizer.py"),
-    params:
-        nmt=nmt_params("source", "hub_id", "model"),
-        seed=config["seed"],
+    output:
+        model=directory(f"{NMT}/model"),
     log:
         f"{LOGS}/nmt/model.log",
     benchmark:
         f"{BENCH}/nmt/model.tsv"
+    conda:
+        "../../envs/torch.yaml"
     # One thread: the tiny model gains little from two, and two spinning threads are far slower on a shared CPU.
     threads: 1
     resources:
         gpu=1,
         mem_mb=4000,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        nmt=nmt_params("source", "hub_id", "model"),
+        seed=config["seed"],
     script:
         "../scripts/nmt_model.py"
 
 
 rule nmt_model_metrics:
-    output:
-        f"{NMT}/model_metrics.json",
     input:
         model=f"{NMT}/model",
         test=f"{NMT_DATA}/test.jsonl",
         code=library("nmt/model.py", "nmt/metrics.py"),
-    params:
-        nmt=nmt_params("eval"),
+    output:
+        f"{NMT}/model_metrics.json",
     log:
         f"{LOGS}/nmt/model_metrics.log",
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         gpu=1,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        nmt=nmt_params("eval"),
     script:
         "../scripts/nmt_model_metrics.py"
 
 
 rule nmt_probe:
+    input:
+        model=f"{NMT}/model",
+        candidates=lambda wc: list(
+            nmt_candidate_files()[f"{wc.task}_{k}"] for k in NMT_TASK_FILES
+        ),
+        code=library("nmt/probe.py", "nmt/tasks.py"),
     output:
         **nmt_task_files("{task}"),
         presence=f"{NMT}/tasks/{{task}}/presence.json",
-    input:
-        model=f"{NMT}/model",
-        candidates=lambda wc: list(nmt_candidate_files()[f"{wc.task}_{k}"] for k in NMT_TASK_FILES),
-        code=library("nmt/probe.py", "nmt/tasks.py"),
-    params:
-        nmt=nmt_params("min_presence", "eval"),
     log:
         f"{LOGS}/nmt/probe_{{task}}.log",
     wildcard_constraints:
         task=NMT_TASK_RE,
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         gpu=1,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        nmt=nmt_params("min_presence", "eval"),
     script:
         "../scripts/nmt_probe.py"
 
 
 rule nmt_stats:
-    output:
-        f"{NMT}/stats/{{tag}}/{{side}}_layer{{layer}}.safetensors",
     input:
         model=f"{NMT}/model",
         corpus=f"{NMT_DATA}/train.jsonl",
-        code=library("rome/stats.py", "rome/locate.py", "rome/hooks.py", "rome/batches.py"),
-    params:
-        nmt=nmt_params("stats", "source", "hub_id"),
+        code=library(
+            "rome/stats.py", "rome/locate.py", "rome/hooks.py", "rome/batches.py"
+        ),
+    output:
+        f"{NMT}/stats/{{tag}}/{{side}}_layer{{layer}}.safetensors",
     log:
         f"{LOGS}/nmt/stats_{{tag}}_{{side}}_layer{{layer}}.log",
     benchmark:
@@ -135,29 +137,43 @@ rule nmt_stats:
     wildcard_constraints:
         side="encoder|decoder",
         layer=r"\d+",
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         gpu=1,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        nmt=nmt_params("stats", "source", "hub_id"),
     script:
         "../scripts/nmt_stats.py"
 
 
 rule nmt_edit:
+    input:
+        unpack(nmt_edit_inputs),
+        code=library(
+            "nmt/experiment.py",
+            "nmt/edit_inputs.py",
+            "nmt/finetune.py",
+            "nmt/hparams.py",
+            "nmt/metrics.py",
+            "nmt/pipeline.py",
+            "nmt/tpatcher.py",
+            "rome/editor.py",
+            "rome/compute.py",
+            "rome/hparams.py",
+            "editors/tpatcher.py",
+            "editors/site.py",
+            "editors/patch.py",
+            "editors/losses.py",
+            "sme/paths.py",
+            "patchfile.py",
+            "provenance.py",
+        ),
     output:
         summary=f"{NMT}/{{task}}/{{method}}/summary.json",
         sequential=f"{NMT}/{{task}}/{{method}}/sequential.json",
         edits=f"{NMT}/{{task}}/{{method}}/edits.jsonl",
-    input:
-        unpack(nmt_edit_inputs),
-        code=library("nmt/experiment.py", "nmt/edit_inputs.py", "nmt/finetune.py", "nmt/hparams.py",
-                     "nmt/metrics.py", "nmt/pipeline.py", "nmt/tpatcher.py", "rome/editor.py", "rome/compute.py",
-                     "rome/hparams.py", "editors/tpatcher.py", "editors/site.py", "editors/patch.py",
-                     "editors/losses.py", "sme/paths.py", "patchfile.py", "provenance.py"),
-    params:
-        nmt=nmt_edit_params,
-        seed=config["seed"],
     log:
         f"{LOGS}/nmt/edit_{{task}}_{{method}}.log",
     benchmark:
@@ -165,11 +181,14 @@ rule nmt_edit:
     wildcard_constraints:
         task=NMT_TASK_RE,
         method="ft|tpatcher",
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         gpu=1,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        nmt=nmt_edit_params,
+        seed=config["seed"],
     script:
         "../scripts/nmt_edit.py"
 
@@ -190,34 +209,38 @@ use rule nmt_edit as nmt_edit_rank_one with:
 
 
 rule nmt_table:
+    input:
+        summaries=nmt_summary_files(),
+        code=library("nmt/report.py", "provenance.py"),
     output:
         csv=f"{RESULTS}/tables/nmt.csv",
         markdown=f"{FIGURES}/nmt_table.md",
         latex=f"{FIGURES}/nmt_table.tex",
         provenance=f"{RESULTS}/tables/nmt.provenance.json",
-    input:
-        summaries=nmt_summary_files(),
-        code=library("nmt/report.py", "provenance.py"),
     log:
         f"{LOGS}/nmt/table.log",
-    threads: 1
     conda:
         "../../envs/plot.yaml"
+    threads: 1
     script:
         "../scripts/nmt_table.py"
 
 
 rule nmt_figure:
-    output:
-        pdf=report(f"{FIGURES}/nmt_metrics.pdf", caption="../report/nmt_metrics.rst", category="NMT editing"),
-        png=f"{FIGURES}/nmt_metrics.png",
     input:
         summaries=nmt_summary_files(),
         code=library("nmt/report.py", "plots/style.py"),
+    output:
+        pdf=report(
+            f"{FIGURES}/nmt_metrics.pdf",
+            caption="../report/nmt_metrics.rst",
+            category="NMT editing",
+        ),
+        png=f"{FIGURES}/nmt_metrics.png",
     log:
         f"{LOGS}/nmt/figure.log",
-    threads: 1
     conda:
         "../../envs/plot.yaml"
+    threads: 1
     script:
         "../scripts/nmt_figure.py"

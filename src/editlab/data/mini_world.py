@@ -134,7 +134,7 @@ def build_world(cfg: WorldConfig) -> World:
             # A unique surname gives every person a token of its own to attach memorised facts to.
             person = f"{rng.choice(first[region])} {names.word(3)}"
 
-            def regular(objs: tuple[str, ...]) -> str:
+            def regular(objs: tuple[str, ...], region: int = region) -> str:
                 return objs[region] if rng.random() < cfg.p_regular else rng.choice(objs)
 
             birth = rng.choice(cities[region]) if rng.random() < cfg.p_regular else rng.choice(all_cities)

@@ -26,7 +26,7 @@ class FineTuneHyperParams:
     norm_constraint: float | None = None
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> "FineTuneHyperParams":
+    def from_config(cls, section: Mapping[str, Any]) -> FineTuneHyperParams:
         try:
             return cls(**section)
         except TypeError as exc:

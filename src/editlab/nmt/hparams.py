@@ -43,4 +43,4 @@ def model_tag(nmt: Mapping[str, Any]) -> str:
 
 def stats_loci(nmt: Mapping[str, Any]) -> list[tuple[str, int]]:
     """The distinct (side, layer) pairs the configured tasks edit."""
-    return sorted({(l["side"], int(l["layer"])) for t, l in nmt["locus"].items() if t in nmt["tasks"]})
+    return sorted({(loc["side"], int(loc["layer"])) for t, loc in nmt["locus"].items() if t in nmt["tasks"]})

@@ -37,7 +37,7 @@ class MarianArch:
     max_positions: int = 64
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> "MarianArch":
+    def from_config(cls, section: Mapping[str, Any]) -> MarianArch:
         return _from_section(cls, section, "nmt.model.arch")
 
 
@@ -51,7 +51,7 @@ class TrainConfig:
     label_smoothing: float = 0.0
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> "TrainConfig":
+    def from_config(cls, section: Mapping[str, Any]) -> TrainConfig:
         return _from_section(cls, section, "nmt.model.train")
 
 

@@ -18,8 +18,16 @@ from editlab.nmt.experiment import Snapshot, run_task
 from editlab.nmt.finetune import apply_finetune
 from editlab.nmt.hparams import METHODS, ft_hparams, model_tag, rome_hparams, tpatcher_hparams
 from editlab.nmt.metrics import bleu, chrf, exact_rate
-from editlab.nmt.model import (MarianArch, TrainConfig, build_marian, download_hub_model, load_model, save_model,
-                               train_model, translate)
+from editlab.nmt.model import (
+    MarianArch,
+    TrainConfig,
+    build_marian,
+    download_hub_model,
+    load_model,
+    save_model,
+    train_model,
+    translate,
+)
 from editlab.nmt.probe import probe_task
 from editlab.nmt.tasks import EditRequest, read_parallel, read_task, write_task
 from editlab.nmt.tokenizer import WordTokenizer, pair_ids

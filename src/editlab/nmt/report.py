@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from editlab.errors import DataFormatError
-from editlab.io import atomic_path, read_json, write_text
+from editlab.io import read_json, write_text
 
 TABLE_METRICS = ("efficacy", "generalization", "specificity", "bleu_before", "bleu_after", "chrf_before",
                  "chrf_after", "seconds_per_edit")

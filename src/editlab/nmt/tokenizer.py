@@ -43,7 +43,7 @@ class WordTokenizer:
         self.eos_id = 1
 
     @classmethod
-    def build(cls, texts: Iterable[str]) -> "WordTokenizer":
+    def build(cls, texts: Iterable[str]) -> WordTokenizer:
         return cls(sorted({w for t in texts for w in t.split()}))
 
     def __len__(self) -> int:
@@ -65,7 +65,7 @@ class WordTokenizer:
         write_json(Path(directory) / TOKENIZER_FILE, {"kind": "word", "vocab": self.itos[3:]})
 
     @classmethod
-    def load(cls, directory: str | os.PathLike[str]) -> "WordTokenizer":
+    def load(cls, directory: str | os.PathLike[str]) -> WordTokenizer:
         path = Path(directory) / TOKENIZER_FILE
         try:
             data: Any = json.loads(path.read_text(encoding="utf-8"))

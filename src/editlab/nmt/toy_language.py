@@ -50,7 +50,7 @@ class ToyConfig:
     p_intransitive: float = 0.2
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> "ToyConfig":
+    def from_config(cls, section: Mapping[str, Any]) -> ToyConfig:
         try:
             cfg = cls(**section)
         except TypeError as exc:

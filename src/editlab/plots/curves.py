@@ -68,7 +68,7 @@ def plot_sme_curves(task: str, runs: Mapping[str, Sequence[tuple[str | Path, str
             style = method_style(method, position)
             edits = [running_rates(read_edits(e)) for e, _ in folds]
             curves = [read_curve(c) for _, c in folds]
-            for ax, (metric, label, source) in zip(axes, PANELS):
+            for ax, (metric, _label, source) in zip(axes, PANELS):
                 frames = edits if source == "edits" else curves
                 band = mean_band([(f["n_edits"].to_numpy(), f[metric].to_numpy()) for f in frames],
                                  settings.interval_level, settings.curve_min_fold_fraction)

@@ -29,7 +29,7 @@ class RomeHyperParams:
     mom2_ridge: float = 0.0
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any], key_mode: KeyMode | None = None) -> "RomeHyperParams":
+    def from_config(cls, section: Mapping[str, Any], key_mode: KeyMode | None = None) -> RomeHyperParams:
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(section) - names)
         if unknown:

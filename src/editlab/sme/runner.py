@@ -29,8 +29,15 @@ from editlab.provenance import provenance
 from editlab.runtime import configure_torch
 from editlab.sme.metrics import PROTOCOL, accuracy, stream_metrics
 from editlab.sme.paths import DROPOUT_DRAWS, PATHS, ExecutionPath, execution_path
-from editlab.sme.resume import (RESUME_FILE, edited_examples, job_fingerprint, load_checkpoint, remove_checkpoint,
-                                resume_from, save_checkpoint)
+from editlab.sme.resume import (
+    RESUME_FILE,
+    edited_examples,
+    job_fingerprint,
+    load_checkpoint,
+    remove_checkpoint,
+    resume_from,
+    save_checkpoint,
+)
 from editlab.sme.state import StreamState
 
 log = logging.getLogger(__name__)
