@@ -49,14 +49,14 @@ def _inspect(args: argparse.Namespace) -> None:
 def _apply(args: argparse.Namespace) -> None:
     from editlab.patchfile import apply_patch
 
-    out = apply_patch(args.base_dir, args.patch, args.out)
+    out = apply_patch(args.base_dir, args.patch, args.out, force=args.force)
     print(f"wrote patched model {out} (load it with editlab.patchfile.load_patched)")
 
 
 def _revert(args: argparse.Namespace) -> None:
     from editlab.patchfile import revert_patched_dir
 
-    digest = revert_patched_dir(args.patched_dir, args.out)
+    digest = revert_patched_dir(args.patched_dir, args.out, force=args.force)
     print(f"restored base model {args.out} (model.safetensors sha256 {digest}, as recorded in the patch)")
 
 
@@ -85,11 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = patch.add_parser("apply", help="write a patched model directory")
     p.add_argument("base_dir")
     p.add_argument("patch")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="new (or empty) directory to write")
+    p.add_argument("--force", action="store_true", help="replace --out even if it is not empty (its files are deleted)")
     p.set_defaults(func=_apply)
     p = patch.add_parser("revert", help="write the base model back from a patched directory (sha256 checked)")
     p.add_argument("patched_dir")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="new (or empty) directory to write")
+    p.add_argument("--force", action="store_true", help="replace --out even if it is not empty (its files are deleted)")
     p.set_defaults(func=_revert)
     p = patch.add_parser("predict", help="predictions of a patched directory on a JSONL of {id, input}")
     p.add_argument("model_dir")
@@ -105,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.func(args)
     except EditlabError as exc:
         print(f"editlab: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:   # a file error no reader or writer anticipated: still one line naming the file
+        print(f"editlab: error: {exc.filename or '?'}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
 

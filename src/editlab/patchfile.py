@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ from safetensors.torch import load_file, save_file
 
 from editlab import __version__
 from editlab.errors import DataFormatError, EditlabError
-from editlab.io import atomic_dir, atomic_path, read_json, write_json
+from editlab.io import atomic_dir, atomic_path, check_out_dir, copy_file, read_json, reading, write_json
 
 FORMAT = "editlab-tpatcher-patch/1"
 RANK_ONE_FORMAT = "editlab-rank-one-patch/1"
@@ -42,7 +41,7 @@ TENSOR_NAMES = ("keys", "biases", "values", "owner")
 
 def sha256_file(path: str | Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with reading(path), open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -55,6 +54,8 @@ def base_identity(model_dir: str | Path) -> dict[str, Any]:
     if not weights.is_file():
         raise EditlabError(f"{path}: not a base model directory (no {WEIGHTS_FILE})")
     config = read_json(path / "config.json")
+    if not isinstance(config, dict):
+        raise DataFormatError(path / "config.json", f"expected a JSON object, got {type(config).__name__}")
     return {"path": str(path), "model_type": config.get("model_type"), "architectures": config.get("architectures"),
             "name_or_path": config.get("_name_or_path"), "weights_sha256": sha256_file(weights),
             "weights_bytes": weights.stat().st_size}
@@ -120,8 +121,52 @@ def predict(task: str, model: Any, tokenizer: Any, texts: Sequence[str], max_len
 
 # -- reading and checking -------------------------------------------------------------------------------
 def _meta_path(patch: str | Path) -> Path:
+    """patches.json for any of: the .safetensors, the .json, or the directory holding both."""
     p = Path(patch)
+    if p.is_dir():
+        if not (p / META_FILE).is_file():
+            raise DataFormatError(p, f"is a directory without {META_FILE} (give the patch file or its directory)")
+        return p / META_FILE
     return p.with_name(META_FILE) if p.name == TENSOR_FILE or p.suffix == ".safetensors" else p
+
+
+# patches.json fields the loaders use, and their JSON types
+_FIELD_TYPES: dict[str, dict[str, type | tuple[type, ...]]] = {
+    FORMAT: {"task": str, "base_model": dict, "module": dict, "n_neurons": int, "tensor_sha256": str,
+             "neurons": list},
+    RANK_ONE_FORMAT: {"base_model": dict, "edits": list, "tensor_sha256": str},
+}
+
+
+def _check_fields(meta: dict[str, Any], meta_path: Path) -> None:
+    """Field types of patches.json: a hand-edited file is refused naming the field, not with a traceback."""
+    for key, kind in _FIELD_TYPES[meta["format"]].items():
+        if key not in meta:
+            raise DataFormatError(meta_path, f"missing field {key!r}")
+        value = meta[key]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise DataFormatError(meta_path, f"field {key!r} should be {getattr(kind, '__name__', kind)}, "
+                                             f"got {json.dumps(value)[:40]}")
+    base = meta["base_model"]
+    if not isinstance(base.get("weights_sha256"), str) or not isinstance(base.get("weights_bytes"), int):
+        raise DataFormatError(meta_path, "field 'base_model' needs 'weights_sha256' (string) and 'weights_bytes' "
+                                         "(integer)")
+    if meta["format"] == FORMAT:
+        if not all(isinstance(meta["module"].get(k), str) for k in ("fc_in", "fc_out")):
+            raise DataFormatError(meta_path, "field 'module' needs string 'fc_in' and 'fc_out'")
+        if meta["task"] not in ("fever", "zsre"):
+            raise DataFormatError(meta_path, f"field 'task' should be fever or zsre, got {meta['task']!r}")
+        keys = {"neuron": int, "edit": int, "index": int, "id": str}
+        for i, n in enumerate(meta["neurons"]):
+            if not isinstance(n, dict) or not all(isinstance(n.get(k), t) for k, t in keys.items()):
+                raise DataFormatError(meta_path, f"neurons[{i}] should be an object with integer neuron, edit, "
+                                                 "index and string id")
+        if "max_length" in meta and (not isinstance(meta["max_length"], int) or isinstance(meta["max_length"], bool)):
+            raise DataFormatError(meta_path, "field 'max_length' should be int")
+    else:
+        for i, e in enumerate(meta["edits"]):
+            if not isinstance(e, dict) or not isinstance(e.get("module"), str) or e.get("edit") != i:
+                raise DataFormatError(meta_path, f"edits[{i}] should be an object with string module and edit {i}")
 
 
 @dataclass
@@ -140,11 +185,7 @@ def read_patch(patch: str | Path) -> PatchFile:
     if not isinstance(meta, dict) or meta.get("format") not in (FORMAT, RANK_ONE_FORMAT):
         raise DataFormatError(meta_path, f"not an editlab patch file (format is not {FORMAT!r} "
                                          f"or {RANK_ONE_FORMAT!r})")
-    required = ("task", "base_model", "module", "n_neurons", "tensor_sha256", "neurons") \
-        if meta["format"] == FORMAT else ("base_model", "edits", "tensor_sha256")
-    for key in required:
-        if key not in meta:
-            raise DataFormatError(meta_path, f"missing field {key!r}")
+    _check_fields(meta, meta_path)
     if not tensor_path.is_file():
         raise DataFormatError(tensor_path, "patch tensors not found (it must sit next to patches.json)")
     if sha256_file(tensor_path) != meta["tensor_sha256"]:
@@ -153,6 +194,9 @@ def read_patch(patch: str | Path) -> PatchFile:
         tensors = load_file(str(tensor_path))
     except (SafetensorError, OSError) as exc:
         raise DataFormatError(tensor_path, f"not a readable safetensors file ({exc})") from None
+    bad = [name for name, t in tensors.items() if t.dim() == 0]
+    if bad:
+        raise DataFormatError(tensor_path, f"tensor {bad[0]!r} is a scalar")
     names = TENSOR_NAMES if meta["format"] == FORMAT else \
         [f"{kind}.{i}" for i in range(len(meta["edits"])) for kind in ("right", "u")]
     missing = [n for n in names if n not in tensors]
@@ -185,10 +229,26 @@ def describe(patch: str | Path) -> dict[str, Any]:
 
 
 # -- applying -------------------------------------------------------------------------------------------
-def apply_patch(base_dir: str | Path, patch: str | Path, out_dir: str | Path) -> Path:
-    """A patched model directory: the base files unchanged plus the patch files (atomic)."""
-    pf = read_patch(patch)
+def _check_out(out_dir: str | Path, force: bool, *inputs: Path) -> Path:
+    """`--out` must be new or empty (or `force`), and never an input or a folder holding one: replacing it
+    would delete what is being read."""
+    out = check_out_dir(out_dir, force)
+    resolved = out.resolve()
+    for item in inputs:
+        src = item.resolve()
+        if resolved == src or resolved in src.parents:
+            raise EditlabError(f"{out}: --out is (or contains) the input {item}; choose another directory")
+    return out
+
+
+def apply_patch(base_dir: str | Path, patch: str | Path, out_dir: str | Path, force: bool = False) -> Path:
+    """A patched model directory: the base files unchanged plus the patch files (atomic). An existing
+    non-empty `out_dir` is refused unless `force` (then it is replaced whole)."""
     base = Path(base_dir)
+    if not base.is_dir():
+        raise DataFormatError(base, "base model directory not found" if not base.exists() else "not a directory")
+    pf = read_patch(patch)
+    _check_out(out_dir, force, base, pf.meta_path.parent)
     identity = base_identity(base)
     expected = pf.meta["base_model"]["weights_sha256"]
     if identity["weights_sha256"] != expected:
@@ -197,21 +257,27 @@ def apply_patch(base_dir: str | Path, patch: str | Path, out_dir: str | Path) ->
     with atomic_dir(out_dir) as tmp:
         for item in base.iterdir():
             if item.is_file() and item.name not in (TENSOR_FILE, META_FILE) and not item.name.startswith("."):
-                shutil.copy2(item, tmp / item.name)
-        shutil.copy2(pf.tensor_path, tmp / TENSOR_FILE)
-        shutil.copy2(pf.meta_path, tmp / META_FILE)
+                copy_file(item, tmp / item.name)
+        copy_file(pf.tensor_path, tmp / TENSOR_FILE)
+        copy_file(pf.meta_path, tmp / META_FILE)
     return Path(out_dir)
 
 
-def revert_patched_dir(patched_dir: str | Path, out_dir: str | Path) -> str:
-    """The base model directory back from a patched one; returns the checked sha256 of its weights."""
+def revert_patched_dir(patched_dir: str | Path, out_dir: str | Path, force: bool = False) -> str:
+    """The base model directory back from a patched one; returns the checked sha256 of its weights. An
+    existing non-empty `out_dir` is refused unless `force`."""
     src = Path(patched_dir)
+    if not src.is_dir():
+        raise DataFormatError(src, "patched model directory not found" if not src.exists() else "not a directory")
+    if not (src / META_FILE).is_file():
+        raise DataFormatError(src, f"no {META_FILE} (not a patched model directory; `editlab patch apply` makes one)")
     pf = read_patch(src / META_FILE)
+    _check_out(out_dir, force, src)
     expected = pf.meta["base_model"]["weights_sha256"]
     with atomic_dir(out_dir) as tmp:
         for item in src.iterdir():
             if item.is_file() and item.name not in (TENSOR_FILE, META_FILE) and not item.name.startswith("."):
-                shutil.copy2(item, tmp / item.name)
+                copy_file(item, tmp / item.name)
         got = sha256_file(tmp / WEIGHTS_FILE) if (tmp / WEIGHTS_FILE).is_file() else "missing"
         if got != expected:
             raise EditlabError(f"{src}: {WEIGHTS_FILE} sha256 {got[:12]}... is not the base model's "

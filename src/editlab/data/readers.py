@@ -6,15 +6,13 @@ problem. The mini generator writes exactly these formats, so the same readers se
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from editlab.data.records import FEVER_LABELS, Example
 from editlab.errors import DataFormatError
-from editlab.io import read_jsonl
+from editlab.io import id_problem, read_json, read_jsonl
 
 PathLike = str | os.PathLike[str]
 
@@ -48,8 +46,20 @@ def _kilt_answers(obj: Mapping[str, Any], path: PathLike, line: int) -> list[dic
 
 
 def _id(obj: Mapping[str, Any], path: PathLike, line: int) -> str:
+    """The record's id as the id lists will hold it: refused here if a list could not carry it exactly."""
     value = _require(obj, "id", (str, int), path, line)
+    if isinstance(value, bool):
+        raise DataFormatError(path, f"field 'id' should be str/int, got {value!r}", line=line)
+    problem = id_problem(str(value))
+    if problem:
+        raise DataFormatError(path, f"{problem} (ids must survive the one-id-a-line split files)", line=line)
     return str(value)
+
+
+def _non_empty(examples: list[Example], path: PathLike) -> list[Example]:
+    if not examples:
+        raise DataFormatError(path, "no records (the data file is empty)")
+    return examples
 
 
 def read_cao_zsre(path: PathLike, *, require_rephrases: bool = True) -> list[Example]:
@@ -67,7 +77,7 @@ def read_cao_zsre(path: PathLike, *, require_rephrases: bool = True) -> list[Exa
         rephrases = _string_list(obj, "rephrases", path, line, required=require_rephrases)
         examples.append(Example(qid, question, answers, rephrases))
     _check_unique(examples, path)
-    return examples
+    return _non_empty(examples, path)
 
 
 def read_cao_fever(path: PathLike, *, require_rephrases: bool = True) -> list[Example]:
@@ -85,7 +95,7 @@ def read_cao_fever(path: PathLike, *, require_rephrases: bool = True) -> list[Ex
         rephrases = _string_list(obj, "rephrases", path, line, required=require_rephrases)
         examples.append(Example(qid, claim, (label,), rephrases))
     _check_unique(examples, path)
-    return examples
+    return _non_empty(examples, path)
 
 
 def read_kilt(path: PathLike, task: str) -> list[Example]:
@@ -100,12 +110,7 @@ def read_kilt(path: PathLike, task: str) -> list[Example]:
 def read_mend_zsre(path: PathLike) -> list[Example]:
     """MEND/ROME zsRE evaluation file: one JSON list of {subject, src, pred, rephrase, alt, answers, loc,
     loc_ans, cond}. Ids are positions in the list (the format has none)."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataFormatError(path, "file not found") from None
-    except json.JSONDecodeError as exc:
-        raise DataFormatError(path, f"invalid JSON ({exc.msg})", line=exc.lineno) from None
+    data = read_json(path)
     if not isinstance(data, list):
         raise DataFormatError(path, f"expected one JSON list of records, got {type(data).__name__}")
     examples = []
@@ -124,7 +129,7 @@ def read_mend_zsre(path: PathLike) -> list[Example]:
                 raise DataFormatError(path, f"{where}: field '{key}' should be a string")
         extra = (("subject", obj["subject"]), ("loc", obj["loc"]), ("loc_ans", obj["loc_ans"]))
         examples.append(Example(str(i), obj["src"], tuple(answers), (obj["rephrase"],), extra))
-    return examples
+    return _non_empty(examples, path)
 
 
 def _check_unique(examples: list[Example], path: PathLike) -> None:

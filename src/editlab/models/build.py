@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from transformers import (
     AutoModelForSeq2SeqLM,
     AutoModelForSequenceClassification,
@@ -28,6 +29,7 @@ from transformers import (
 from editlab.errors import EditlabError
 from editlab.models.tokenizer import train_bart_tokenizer, train_bert_tokenizer
 
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json")
 TASK_MODEL_CLASSES = {"fever": AutoModelForSequenceClassification, "zsre": AutoModelForSeq2SeqLM}
 
 
@@ -124,11 +126,20 @@ def load_base_model(task: str, directory: str | Path, device: str | torch.device
     path = Path(directory)
     if not (path / "config.json").is_file():
         raise EditlabError(f"{path}: not a base model directory (no config.json)")
+    if not any((path / name).is_file() for name in TOKENIZER_FILES):
+        # transformers would quietly build an empty tokenizer (every word [UNK]) and the edits run on that
+        raise EditlabError(f"{path}: no tokenizer files ({' / '.join(TOKENIZER_FILES)}); the directory is "
+                           "incomplete (copy the whole model directory the base_model rule wrote)")
     try:
         tok = AutoTokenizer.from_pretrained(path)
         model = TASK_MODEL_CLASSES[task].from_pretrained(path)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
+        # also a truncated model.safetensors (SafetensorError) and weights of another shape (RuntimeError)
         raise EditlabError(f"{path}: cannot load the {task} base model: {first_line(exc)}") from None
+    n_embeddings = model.get_input_embeddings().num_embeddings
+    if len(tok) > n_embeddings:
+        raise EditlabError(f"{path}: the tokenizer has {len(tok)} tokens, the model embeds only {n_embeddings} "
+                           "(tokenizer and weights come from different models)")
     if expected is not None:
         check_architecture(task, model, expected, path)
     return model.to(device).eval(), tok

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from editlab.data.readers import read_task_file, select
-from editlab.io import atomic_dir, read_ids, write_json
+from editlab.io import atomic_dir, clean_leftovers, read_ids, write_json
 from editlab.models.build import new_base_model, save_base_model
 from editlab.models.train import TrainConfig, evaluate, train_base
 from editlab.provenance import provenance
@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 def train_and_save(task: str, config: Mapping[str, Any], files: Mapping[str, str], model_dir: str | Path,
                    metrics_path: str | Path, threads: int = 1) -> dict[str, Any]:
     device = configure_torch(config, threads)
+    for leftover in clean_leftovers(model_dir):   # a model save killed in an earlier run of this job
+        log.info("removed %s, left by a killed model save", leftover)
     train_file = read_task_file(task, files["train_data"])
     dev_file = read_task_file(task, files["dev_data"])
     parts = {name: select(train_file if name != "test" else dev_file, read_ids(files[name]), source=files[name])

@@ -21,7 +21,7 @@ import torch
 
 from editlab.config import config_hash
 from editlab.errors import EditlabError
-from editlab.io import atomic_path
+from editlab.io import save_torch
 from editlab.sme.state import StreamState
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,7 @@ def save_checkpoint(path: str | os.PathLike[str], fingerprint: str, state: Strea
                     device: str) -> None:
     blob = {"format": FORMAT, "fingerprint": fingerprint, "state": state.to_dict(),
             "editor": editor.snapshot(), "rng": rng_states(device)}
-    with atomic_path(path) as tmp:
-        torch.save(blob, tmp)
+    save_torch(path, blob)   # atomic: a failed or killed write leaves the previous checkpoint usable
 
 
 def load_checkpoint(path: str | os.PathLike[str], fingerprint: str) -> dict[str, Any] | None:
