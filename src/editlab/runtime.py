@@ -103,6 +103,10 @@ def script_logging(log_path: str | os.PathLike[str] | None) -> Iterator[None]:
                 log.error("%s", exc)
                 print(f"editlab: error: {exc}", file=real_stderr)
                 raise SystemExit(1) from None
+            except OSError as exc:   # a file error no editlab reader/writer wrapped: still one line with the path
+                log.exception("unwrapped file error")
+                print(f"editlab: error: {exc.filename or '?'}: {exc.strerror or exc}", file=real_stderr)
+                raise SystemExit(1) from None
     finally:
         if fh is not None:
             fh.close()
