@@ -271,6 +271,19 @@ def check_out_dir(path: PathLike, force: bool) -> Path:
     return out
 
 
+def check_out_file(path: PathLike) -> Path:
+    """A command's output file, checked before the work that produces it (not a directory, parent not a file)."""
+    out = Path(path)
+    if out.is_dir():
+        raise FileWriteError(out, "is a directory, a file was to be written here")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise FileWriteError(out, "a parent of this path is a file, not a directory")
+            break
+    return out
+
+
 def write_bytes(path: PathLike, data: bytes) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)

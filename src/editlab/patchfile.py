@@ -29,7 +29,7 @@ from safetensors.torch import load_file, save_file
 
 from editlab import __version__
 from editlab.errors import DataFormatError, EditlabError
-from editlab.io import atomic_dir, atomic_path, check_out_dir, copy_file, read_json, reading, write_json
+from editlab.io import atomic_dir, atomic_path, check_out_dir, check_out_file, copy_file, read_json, reading, write_json
 
 FORMAT = "editlab-tpatcher-patch/1"
 RANK_ONE_FORMAT = "editlab-rank-one-patch/1"
@@ -337,6 +337,7 @@ def load_patched(model_dir: str | Path, device: str = "cpu") -> PatchedModel:
 
 def write_predictions(model_dir: str | Path, inputs: Sequence[Mapping[str, Any]], out: str | Path) -> None:
     """Predictions of a patched directory on rows with `id` and `input` (JSONL out, atomic)."""
+    check_out_file(out)
     patched = load_patched(model_dir)
     preds = patched.predict([r["input"] for r in inputs])
     with atomic_path(out) as tmp:
