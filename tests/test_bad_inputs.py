@@ -402,3 +402,17 @@ def test_tpatcher_refuses_an_empty_memory_set(tmp_path):
     assert not (tmp_path / "out").exists()
     run_stream("fever", "ft", _config(), files, tmp_path / "ft", "fold0")   # FT has no memory loss: it runs
     assert (tmp_path / "ft" / "summary.json").is_file()
+
+
+def test_nmt_model_directory_missing_or_damaged_files(tmp_path):
+    from editlab.nmt.model import load_model
+
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "marian"}))   # weights never copied
+    with pytest.raises(DataFormatError) as err:
+        load_model(tmp_path)
+    assert single_line(err.value).startswith(f"{tmp_path}: cannot load the NMT model: ")
+    from editlab.nmt.tokenizer import TOKENIZER_FILE, WordTokenizer
+
+    (tmp_path / TOKENIZER_FILE).write_bytes(b'{"kind": "word",\n "vocab": ["caf\xe9"]}')
+    with pytest.raises(DataFormatError, match=rf"{TOKENIZER_FILE}:2: not UTF-8$"):
+        WordTokenizer.load(tmp_path)

@@ -132,7 +132,14 @@ def load_model(directory: str | os.PathLike[str], device: str = "cpu") -> tuple[
     path = Path(directory)
     if not (path / "config.json").exists():
         raise DataFormatError(path, "not a model directory (config.json missing)")
-    model = AutoModelForSeq2SeqLM.from_pretrained(str(path)).to(device).eval()
+    from safetensors import SafetensorError
+
+    from editlab.models.build import first_line
+
+    try:
+        model = AutoModelForSeq2SeqLM.from_pretrained(str(path)).to(device).eval()
+    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:   # missing or damaged weights
+        raise DataFormatError(path, f"cannot load the NMT model: {first_line(exc)}") from None
     tok: NMTTokenizer
     if (path / "word_vocab.json").exists():
         tok = WordTokenizer.load(path)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
 from editlab.errors import DataFormatError
-from editlab.io import write_json
+from editlab.io import read_json, write_json
 from editlab.rome.batches import Seq2SeqIds, TokenSpecials
 
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
@@ -67,12 +66,9 @@ class WordTokenizer:
     @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> WordTokenizer:
         path = Path(directory) / TOKENIZER_FILE
-        try:
-            data: Any = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DataFormatError(path, "tokenizer vocabulary not found") from None
-        except json.JSONDecodeError as exc:
-            raise DataFormatError(path, f"invalid JSON ({exc.msg})") from None
+        if not path.exists():
+            raise DataFormatError(path, "tokenizer vocabulary not found")
+        data: Any = read_json(path)   # not UTF-8 / invalid JSON: one line naming file and line
         if not isinstance(data, dict) or not isinstance(data.get("vocab"), list):
             raise DataFormatError(path, "expected an object with a 'vocab' list")
         return cls(data["vocab"])
