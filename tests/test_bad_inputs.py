@@ -392,7 +392,7 @@ def test_model_directories_missing_or_damaged_files(fever_fold, tmp_path):
 
 
 def test_tpatcher_refuses_an_empty_memory_set(tmp_path):
-    """memory_size 0 let T-Patcher run without its memory loss: TrainR 0.075 against 0.978 on mini, no word."""
+    """memory_size 0 let T-Patcher run without its memory loss and report the collapsed TrainR without a word."""
     files = _write_world(tmp_path, "fever")
     Path(files["memory"]).write_text("")
     with pytest.raises(ConfigError) as err:

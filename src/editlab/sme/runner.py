@@ -105,7 +105,7 @@ def load_stream_data(task: str, files: Mapping[str, Any]) -> StreamData:
 
 def check_memory(method: str, task: str, memory: Sequence[Example], memory_file: Any) -> None:
     """T-Patcher's memory loss keeps the patch silent on the memory set; with none the stream still runs and
-    reports a collapsed TrainR (0.075 against 0.978 on mini) without a word, so it is refused."""
+    reports a collapsed TrainR without a word, so it is refused (the NMT T-Patcher refuses it too)."""
     if method == "tpatcher" and not memory:
         raise ConfigError(f"config key 'splits.{task}.memory_size': T-Patcher needs a non-empty memory set "
                           f"({memory_file} has no ids); set memory_size to at least 1")
