@@ -354,7 +354,7 @@ def test_id_list_round_trip_and_refusals(tmp_path):
     assert read_ids(tmp_path / "none.txt") == []
     with pytest.raises(FileWriteError, match=r"bad.txt: cannot write id ' f2' has leading or trailing whitespace"):
         write_ids(tmp_path / "bad.txt", ["f1", " f2"])
-    with pytest.raises(DataFormatError, match=rf"^{tmp_path}: is a directory, not a id list$"):
+    with pytest.raises(DataFormatError, match=rf"^{tmp_path}: is a directory, expected the id list$"):
         read_ids(tmp_path)
     assert not (tmp_path / "bad.txt").exists()
 

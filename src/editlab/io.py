@@ -28,7 +28,6 @@ PathLike = str | os.PathLike[str]
 
 # mkstemp/mkdtemp names: the prefix, 8 random characters from this alphabet, then the suffix
 _RANDOM = r"[a-z0-9_]{8}"
-_SUFFIXES = ("", ".tmp", ".old")
 
 
 def _strerror(exc: OSError) -> str:
@@ -64,7 +63,7 @@ def reading(path: PathLike, what: str = "file") -> Iterator[Path]:
     except FileNotFoundError:
         raise DataFormatError(path, f"{what} not found") from None
     except IsADirectoryError:
-        raise DataFormatError(path, f"is a directory, not a {what}" if what != "file" else "is a directory") from None
+        raise DataFormatError(path, f"is a directory, expected the {what}" if what != "file" else "is a directory") from None
     except NotADirectoryError:
         raise DataFormatError(path, "a parent of this path is a file, not a directory") from None
     except UnicodeDecodeError as exc:
@@ -223,7 +222,10 @@ def _replace_dir(new: Path, target: Path) -> None:
         os.replace(new, target)
         return
     if _exchange(new, target):
-        shutil.rmtree(new)                 # `new` now holds the old directory
+        if new.is_symlink():               # `new` now holds the old directory (or the link to it)
+            new.unlink()
+        else:
+            shutil.rmtree(new)
         return
     aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
     os.replace(target, aside)              # a directory may be renamed onto an empty one
