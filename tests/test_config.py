@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 from conftest import copy_workflow
 
-from editlab.config import deep_merge, load_config, load_yaml, resolve_config, resolve_profile, validate_config
+from editlab.config import (
+    config_fields,
+    deep_merge,
+    generated_schema,
+    load_config,
+    load_yaml,
+    resolve_config,
+    resolve_profile,
+    validate_config,
+)
 from editlab.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -126,3 +138,139 @@ def test_snakemake_runs_on_the_resolved_profile(tmp_path, profile):
     assert got == json.loads(json.dumps(want, sort_keys=True)) and got["seed"] == 7
     if profile == "config/paper.yaml":
         assert "selection" not in got["base"]["fever"]["train"] and "toy" not in got["nmt"]
+
+
+# --- the dataclasses are the single source of the method sections' schema and defaults ----------------------
+
+def _dataclass_nodes(node, where=""):
+    """(schema location, 'module:Class', excluded) of every x-dataclass node of a raw schema file."""
+    if isinstance(node, dict):
+        if "x-dataclass" in node:
+            yield where, node["x-dataclass"], node.get("x-exclude", [])
+        for key, value in node.items():
+            yield from _dataclass_nodes(value, f"{where}/{key}")
+
+
+def _at(tree, where):
+    for part in filter(None, where.split("/")):
+        tree = tree[part]
+    return tree
+
+
+DATACLASS_NODES = [(f.name, *n) for f in sorted((REPO / "workflow/schemas").glob("*.schema.yaml"))
+                   for n in _dataclass_nodes(load_yaml(f))]
+
+
+def test_every_method_dataclass_generates_its_schema_section():
+    classes = {spec for _, _, spec, _ in DATACLASS_NODES}
+    # every hyperparameter dataclass whose config section maps one to one onto its fields
+    assert {"editlab.editors.tpatcher:TPatcherParams", "editlab.editors.ft:FTParams", "editlab.editors.ftkl:FTKLParams",
+            "editlab.nmt.tpatcher:NmtTPatcherHyperParams", "editlab.rome.hparams:RomeHyperParams",
+            "editlab.nmt.finetune:FineTuneHyperParams", "editlab.models.train:TrainConfig", "editlab.data.splits:SplitConfig",
+            "editlab.results.settings:ReportSettings", "editlab.data.download:DownloadConfig",
+            "editlab.data.backtranslate:BacktranslateConfig", "editlab.nmt.model:MarianArch", "editlab.nmt.model:TrainConfig",
+            "editlab.nmt.toy_language:ToyConfig"} == classes
+
+
+@pytest.mark.parametrize(("schema_file", "where", "spec", "exclude"), DATACLASS_NODES,
+                         ids=[f"{f}{w}" for f, w, _, _ in DATACLASS_NODES])
+def test_schema_properties_are_the_dataclass_fields_with_their_defaults(schema_file, where, spec, exclude):
+    module, _, name = spec.partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    node = _at(generated_schema(schema_file), where)
+    fields = config_fields(cls, exclude)
+    own = {k: v for k, v in node["properties"].items() if k not in ("fever", "zsre")}  # per-task override keys
+    assert set(own) == set(fields) and node["additionalProperties"] is False
+    for key, field in fields.items():
+        if key in node.get("required", []):
+            assert "default" not in own[key] and field.default is dataclasses.MISSING
+            continue
+        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        assert own[key]["default"] == (list(default) if isinstance(default, tuple) else default), key
+    # the defaults validate against the generated constraints (a default that breaks its own minimum is a bug)
+    defaults = {k: v["default"] for k, v in own.items() if "default" in v}
+    jsonschema.validate(defaults, {k: v for k, v in node.items() if k != "required"})
+
+
+def test_hand_written_defaults_agree_with_the_dataclasses_that_read_them():
+    from editlab.data.mini_world import WorldConfig
+    from editlab.sme.runner import SMEParams
+
+    sme = generated_schema("sme.schema.yaml")["properties"]
+    for key, field in {"path": "path", "checkpoint_every": "checkpoint_every", "resume_every": "resume_every",
+                       "eval_batch_size": "eval_batch_size", "n_test_shown": "n_test_shown",
+                       "cached_dropout_draws": "dropout_draws"}.items():
+        assert sme[key]["default"] == SMEParams.__dataclass_fields__[field].default, key
+    assert SMEParams.from_config({}, "fever") == SMEParams()
+    mini = generated_schema("data.schema.yaml")["properties"]["mini"]["properties"]
+    world = WorldConfig.__dataclass_fields__
+    assert mini["first_names_per_region"]["default"] == world["first_names_per_region"].default
+    assert mini["fever"]["properties"]["p_supports"]["default"] == world["p_supports"].default
+    assert mini["fever"]["properties"]["negative_skew"]["default"] == world["fever_negative_skew"].default
+
+
+def _from_config_calls():
+    from editlab.data.backtranslate import BacktranslateConfig
+    from editlab.data.download import DownloadConfig
+    from editlab.data.ingest import IngestConfig
+    from editlab.data.mini_world import WorldConfig
+    from editlab.data.splits import SplitConfig
+    from editlab.editors.ft import FTParams
+    from editlab.editors.ftkl import FTKLParams
+    from editlab.editors.tpatcher import TPatcherParams
+    from editlab.models.train import TrainConfig
+    from editlab.nmt.finetune import FineTuneHyperParams
+    from editlab.nmt.model import MarianArch
+    from editlab.nmt.model import TrainConfig as NmtTrainConfig
+    from editlab.nmt.toy_language import ToyConfig
+    from editlab.nmt.tpatcher import NmtTPatcherHyperParams
+    from editlab.results.settings import ReportSettings
+    from editlab.rome.hparams import RomeHyperParams
+    from editlab.sme.runner import SMEParams
+
+    mini = load_config()
+    split = mini["splits"]["fever"]
+    return {  # where the typo sits -> a call that reads a section with one misspelt key
+        "sme.tpatcher.lrr": lambda: TPatcherParams.from_config({"lrr": 1}, "fever"),
+        "sme.tpatcher.lrr ": lambda: TPatcherParams.from_config({"zsre": {"lrr": 1}}, "zsre"),
+        "sme.ft.lrr": lambda: FTParams.from_config({"lrr": 1}, "fever"),
+        "sme.ftkl.lrr": lambda: FTKLParams.from_config({"lrr": 1}, "fever"),
+        "nmt.tpatcher.lrr": lambda: NmtTPatcherHyperParams.from_config({"lrr": 1}),
+        "nmt.rome.v_lrr": lambda: RomeHyperParams.from_config({"v_lrr": 1}),
+        "nmt.ft.lrr": lambda: FineTuneHyperParams.from_config({"lrr": 1}),
+        "nmt.toy.n_trian": lambda: ToyConfig.from_config({"n_trian": 1}),
+        "nmt.model.arch.d_modle": lambda: MarianArch.from_config({"d_modle": 1}),
+        "nmt.model.train.lrr": lambda: NmtTrainConfig.from_config({"lrr": 1}),
+        "base.<task>.train.epoch": lambda: TrainConfig.from_config({**mini["base"]["fever"]["train"], "epoch": 1}),
+        "splits.<task>.n_fold": lambda: SplitConfig.from_config({**split, "n_fold": 1}),
+        "report.dpii": lambda: ReportSettings.from_config({"dpii": 1}),
+        "data.download.retry": lambda: DownloadConfig.from_config({"retry": 1}),
+        "data.backtranslate.num_beam": lambda: BacktranslateConfig.from_config({"num_beam": 1}),
+        "data.mini.n_region": lambda: WorldConfig.from_config({**mini["data"]["mini"], "n_region": 1}, seed=0),
+        "data.mini.fever.n_trian": lambda: WorldConfig.from_config(
+            {**mini["data"]["mini"], "fever": {"n_train": 10, "n_dev": 10, "n_trian": 1}}, seed=0),
+        "data.cao.pth": lambda: IngestConfig.from_config({"source": "cao", "cao": {"pth": "x"}}),
+        "sme.checkpoint_evry": lambda: SMEParams.from_config({"checkpoint_evry": 1}, "fever"),
+    }
+
+
+@pytest.mark.parametrize("where", list(_from_config_calls()))
+def test_every_from_config_refuses_an_unknown_key_as_the_schema_does(where):
+    with pytest.raises(ConfigError) as err:
+        _from_config_calls()[where]()
+    message = str(err.value)
+    assert message.startswith(f"invalid config: config key '{where.strip()}': unknown key"), message
+    assert "(did you mean '" in message
+
+
+def test_schema_and_from_config_give_the_same_message():
+    cfg = load_config()
+    cfg["sme"]["tpatcher"]["lrr"] = 1.0
+    with pytest.raises(ConfigError) as schema_err:
+        validate_config(cfg)
+    from editlab.editors.tpatcher import TPatcherParams
+
+    with pytest.raises(ConfigError) as code_err:
+        TPatcherParams.from_config(cfg["sme"]["tpatcher"], "fever")
+    assert str(schema_err.value) == str(code_err.value) == (
+        "invalid config: config key 'sme.tpatcher.lrr': unknown key (did you mean 'lr'?)")
