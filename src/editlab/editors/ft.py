@@ -95,3 +95,8 @@ class FT:
     def edit(self, example: Example, index: int) -> EditOutcome:
         p = self.params
         return fine_tune(self.path, example, p.copies, p.lr, p.weight_decay, p.max_steps)
+
+
+def build(section: Mapping[str, Any], task: str, seed: int) -> FT:
+    """Registry factory (editlab.editors.REGISTRY)."""
+    return FT(FTParams.from_config(section, task), seed)

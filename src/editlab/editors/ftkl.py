@@ -118,3 +118,8 @@ class FTKL:
         rows = q.reshape(-1, q.shape[-1]) if q.dim() == 3 else q
         self.history.append((rows, self._base_logits(rows)))
         return outcome
+
+
+def build(section: Mapping[str, Any], task: str, seed: int) -> FTKL:
+    """Registry factory (editlab.editors.REGISTRY)."""
+    return FTKL(FTKLParams.from_config(section, task), seed)

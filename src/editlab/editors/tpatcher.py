@@ -183,3 +183,8 @@ class TPatcher:
         if p.update_memory:
             self.memory.add(inputs.eval_queries.reshape(-1, inputs.eval_queries.shape[-1]))
         return EditOutcome(n_new, step, {"stopped_early": stopped, "val_losses": last})
+
+
+def build(section: Mapping[str, Any], task: str, seed: int) -> TPatcher:
+    """Registry factory (editlab.editors.REGISTRY)."""
+    return TPatcher(TPatcherParams.from_config(section, task), seed)
