@@ -318,6 +318,12 @@ def _describe(error: jsonschema.ValidationError, config: Mapping[str, Any]) -> s
         allowed = list(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, Mapping) else []
         return "; ".join(unknown_key_message(path, key, allowed) for key in extra)
+    if error.validator == "required" and isinstance(error.instance, Mapping):
+        missing = [k for k in error.validator_value if k not in error.instance]
+        # a conditional requirement (if/then/else) says why in its description
+        why = error.schema.get("description") if {"then", "else"} & set(error.schema_path) else None
+        return "; ".join(f"config key '{path + '.' if path else ''}{k}': missing" + (f" ({why})" if why else "")
+                         for k in missing)
     return f"config key '{path or '<top>'}': {error.message}"
 
 
