@@ -274,3 +274,56 @@ def test_schema_and_from_config_give_the_same_message():
         TPatcherParams.from_config(cfg["sme"]["tpatcher"], "fever")
     assert str(schema_err.value) == str(code_err.value) == (
         "invalid config: config key 'sme.tpatcher.lrr': unknown key (did you mean 'lr'?)")
+
+
+def test_paper_hyperparameters_are_the_paper_file_or_the_schema_default():
+    """Each method dataclass built from the resolved paper profile holds paper.yaml's value where the file
+    sets one and the generated schema's default elsewhere; none holds a mini value the file does not state."""
+    from editlab.editors.ft import FTParams
+    from editlab.editors.ftkl import FTKLParams
+    from editlab.editors.tpatcher import TPatcherParams
+    from editlab.models.train import TrainConfig
+    from editlab.nmt.tpatcher import NmtTPatcherHyperParams
+
+    paper = load_config(REPO / "config/paper.yaml")
+    mini = load_config()
+    sme, nmt = generated_schema("sme.schema.yaml"), generated_schema("nmt.schema.yaml")
+    base = generated_schema("base.schema.yaml")
+    cases = []
+    for task in ("fever", "zsre"):
+        for cls, method in ((TPatcherParams, "tpatcher"), (FTParams, "ft"), (FTKLParams, "ftkl")):
+            section = paper["sme"][method]
+            cases.append((cls.from_config(section, task), {**section, **section.get(task, {})},
+                          sme["properties"][method]["properties"], mini["sme"][method]))
+        cases.append((TrainConfig.from_config(paper["base"][task]["train"]), paper["base"][task]["train"],
+                      base["$defs"]["train"]["properties"], mini["base"][task]["train"]))
+    cases.append((NmtTPatcherHyperParams.from_config(paper["nmt"]["tpatcher"]), paper["nmt"]["tpatcher"],
+                  nmt["properties"]["tpatcher"]["properties"], mini["nmt"]["tpatcher"]))
+    leaked = []
+    for built, section, props, mini_section in cases:
+        values = {**dataclasses.asdict(built), **dataclasses.asdict(built).get("patch", {})}
+        for key, prop in props.items():
+            if key in ("fever", "zsre"):
+                continue
+            want = section[key] if key in section else prop["default"]
+            assert values[key] == want, (type(built).__name__, key)
+            if key not in section and key in mini_section:   # a mini value would have leaked here before
+                leaked.append(key)
+                assert values[key] == prop["default"] != mini_section[key] or mini_section[key] == prop["default"]
+    assert "selection" in leaked
+    assert TrainConfig.from_config(paper["base"]["fever"]["train"]).selection == "best_val"   # the reference
+    assert TrainConfig.from_config(mini["base"]["fever"]["train"]).selection == "last"
+
+
+def test_method_lists_in_the_schema_are_the_editor_registry():
+    from editlab.editors import REGISTRY, factory
+
+    sme, nmt = generated_schema("sme.schema.yaml"), generated_schema("nmt.schema.yaml")
+    assert sme["properties"]["methods"]["items"]["enum"] == list(REGISTRY["sme"])
+    assert sme["properties"]["long_stream"]["properties"]["methods"]["items"]["enum"] == list(REGISTRY["sme"])
+    assert nmt["properties"]["methods"]["items"]["enum"] == list(REGISTRY["nmt"])
+    for domain, names in REGISTRY.items():
+        for name in names:
+            assert callable(factory(domain, name))
+    with pytest.raises(ConfigError, match=r"config key 'nmt.methods': unknown NMT method 'rom' .*did you mean 'rome'"):
+        factory("nmt", "rom")
