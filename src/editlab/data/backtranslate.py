@@ -1,4 +1,4 @@
-"""Cao-style equivalence sets by round-trip translation en -> de -> en (DESIGN §3).
+"""Cao-style equivalence sets by round-trip translation en -> de -> en (docs/design.md §3).
 
 As Cao et al. built `rephrases`: Marian opus-mt-en-de, then opus-mt-de-en, beam search with 5 beams
 returning 5 hypotheses in each direction (up to 25 English candidates per input), duplicates removed

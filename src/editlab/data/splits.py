@@ -1,4 +1,4 @@
-"""Seeded splits of DESIGN §4, persisted as id lists, with disjointness checked.
+"""Seeded splits of docs/design.md §4, persisted as id lists, with disjointness checked.
 
 train file -> shuffle -> train / val / edit by fractions; test = the dev file. TrainR = the first
 `trainr_size` ids of the (shuffled) train split, memory = the next `memory_size`; both disjoint.

@@ -1,4 +1,4 @@
-"""Transformer-Patcher baseline for NMT: patch neurons on the decoder's last FFN (DESIGN §6, §8).
+"""Transformer-Patcher baseline for NMT: patch neurons on the decoder's last FFN (docs/design.md §6, §8).
 
 The editor is `editlab.editors.tpatcher.TPatcher` unchanged, on the cached execution path: the patched
 site is `BartLastFFN` (found by structure; Marian and BART share the post-LN decoder layout, which

@@ -1,4 +1,4 @@
-"""Seconds per T-Patcher edit on the cached and reference paths (DESIGN §9, §11 `edit_speed.py`)."""
+"""Seconds per T-Patcher edit on the cached and reference paths (docs/design.md §9, §11 `edit_speed.py`)."""
 
 from __future__ import annotations
 
