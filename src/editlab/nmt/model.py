@@ -33,7 +33,7 @@ class MarianArch:
     max_positions: int = param(64, minimum=8)
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> MarianArch:
+    def from_config(cls, section: Mapping[str, Any] | None) -> MarianArch:
         return from_section(cls, section, "nmt.model.arch")
 
 
@@ -49,7 +49,7 @@ class TrainConfig:
     label_smoothing: float = param(0.0, minimum=0, maximum=1)
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> TrainConfig:
+    def from_config(cls, section: Mapping[str, Any] | None) -> TrainConfig:
         return from_section(cls, section, "nmt.model.train")
 
 

@@ -40,7 +40,7 @@ Paths = Mapping[str, str]
 
 def make_toy_data(nmt: Mapping[str, Any], seed: int, train: str, test: str, lexicon: str,
                   task_files: Mapping[str, Paths]) -> None:
-    write_toy(toy.ToyConfig.from_config(nmt["toy"]), seed, train, test, lexicon, task_files)
+    write_toy(toy.ToyConfig.from_config(nmt.get("toy")), seed, train, test, lexicon, task_files)
 
 
 def make_model(nmt: Mapping[str, Any], seed: int, train: str | None, lexicon: str | None, model_dir: str,
@@ -54,8 +54,10 @@ def make_model(nmt: Mapping[str, Any], seed: int, train: str | None, lexicon: st
             tok = WordTokenizer.build([s for s, _ in pairs] + [t for _, t in pairs] + list(lex.values())
                                       + [w for w in lex if not w.startswith("<")])
             torch.manual_seed(seed)
-            model = build_marian(MarianArch.from_config(nmt["model"]["arch"]), len(tok))
-            history = train_model(model, tok, pairs, TrainConfig.from_config(nmt["model"]["train"]), seed, device)
+            # absent sections take the dataclass defaults
+            model_cfg = nmt.get("model") or {}
+            model = build_marian(MarianArch.from_config(model_cfg.get("arch")), len(tok))
+            history = train_model(model, tok, pairs, TrainConfig.from_config(model_cfg.get("train")), seed, device)
             save_model(model, tok, tmp)
             write_json(os.path.join(tmp, "train_history.json"), {"loss_per_epoch": history})
         else:

@@ -53,7 +53,7 @@ class ToyConfig:
     p_intransitive: float = param(0.2, minimum=0, maximum=1)
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> ToyConfig:
+    def from_config(cls, section: Mapping[str, Any] | None) -> ToyConfig:
         cfg = from_section(cls, section, "nmt.toy")
         if cfg.n_memorised <= cfg.n_requests:
             raise ConfigError("config key 'nmt.toy.n_memorised': must exceed n_requests "
