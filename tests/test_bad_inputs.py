@@ -217,6 +217,3 @@ def test_workflow_refuses_duplicate_keys_in_every_config_file_it_reads(tmp_path)
     (work / "config.yaml").write_text(text.replace("name: mini\n", "name: mini\nname: other\n", 1))
     line = one_editlab_line(run_snakemake(work, "-n", check=False))
     assert "config.yaml: duplicate key 'name'" in line, line
-    # ci extends config.yaml: the duplicate there stops a ci run too
-    line = one_editlab_line(run_snakemake(work, "--configfile", "config/ci.yaml", "-n", check=False))
-    assert "config.yaml: duplicate key 'name'" in line, line
