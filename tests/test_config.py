@@ -328,3 +328,16 @@ def test_method_lists_in_the_schema_are_the_editor_registry():
             assert callable(factory(domain, name))
     with pytest.raises(ConfigError, match=r"config key 'nmt.methods': unknown NMT method 'rom' .*did you mean 'rome'"):
         factory("nmt", "rom")
+
+
+def test_a_missing_required_key_is_named_as_the_schema_names_it():
+    from editlab.data.splits import SplitConfig
+
+    cfg = load_config()
+    del cfg["splits"]["zsre"]["n_folds"]
+    with pytest.raises(ConfigError) as schema_err:
+        validate_config(cfg)
+    with pytest.raises(ConfigError) as code_err:
+        SplitConfig.from_config(cfg["splits"]["zsre"], "splits.zsre")
+    assert str(schema_err.value) == str(code_err.value) == "invalid config: config key 'splits.zsre.n_folds': missing"
+

@@ -292,8 +292,13 @@ def from_section(cls: type, section: Mapping[str, Any] | None, where: str, **fix
     """`cls` from its config section (nested dataclass fields read their keys from the same section);
     `fixed` values (not config keys) are passed as given. Unknown keys: the schema's message."""
     section = dict(section or {})
-    check_keys(section, config_fields(cls), where)
-    return _build(cls, {**section, **fixed})
+    known = config_fields(cls)
+    check_keys(section, known, where)
+    values = {**section, **fixed}
+    for name, f in known.items():  # as the schema's `required`
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and name not in values:
+            raise ConfigError(f"invalid config: config key '{where}.{name}': missing")
+    return _build(cls, values)
 
 
 def _build(cls: type, values: Mapping[str, Any]) -> Any:
@@ -304,10 +309,7 @@ def _build(cls: type, values: Mapping[str, Any]) -> Any:
             kwargs[f.name] = _build(hints[f.name], values)
         elif f.name in values:
             kwargs[f.name] = values[f.name]
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:  # a required key is missing
-        raise ConfigError(f"invalid config: {cls.__name__}: {exc}") from None
+    return cls(**kwargs)
 
 
 # --- validation -------------------------------------------------------------------------------------------
