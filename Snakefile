@@ -7,7 +7,7 @@ from pathlib import Path
 SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 
-from editlab.config import validate_config
+from editlab.config import resolve_config, validate_config
 from editlab.errors import EditlabError
 from editlab.runtime import export_src_path
 
@@ -20,11 +20,21 @@ configfile: "config.yaml"
 report: "workflow/report/workflow.rst"
 
 
-# A bad config stops here with one line naming the key, not a traceback through the Snakefile.
+# Profile isolation (docs/design.md §12): snakemake merged config.yaml and every --configfile key by key;
+# the run gets instead exactly the named profile (with the chain its `extends:` names), the further
+# --configfile files and the --config values over it. A bad config stops here with one line naming the
+# key (or the file), not a traceback through the Snakefile.
 try:
-    validate_config(config)
+    _resolved = resolve_config(
+        workflow.overwrite_configfiles,
+        overrides=workflow.config_settings.config,
+        default="config.yaml",
+    )
+    validate_config(_resolved)
 except EditlabError as exc:
     sys.exit(f"editlab: error: {exc}")
+config.clear()
+config.update(_resolved)
 
 
 include: "workflow/rules/common.smk"

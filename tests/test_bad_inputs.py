@@ -416,3 +416,47 @@ def test_nmt_model_directory_missing_or_damaged_files(tmp_path):
     (tmp_path / TOKENIZER_FILE).write_bytes(b'{"kind": "word",\n "vocab": ["caf\xe9"]}')
     with pytest.raises(DataFormatError, match=rf"{TOKENIZER_FILE}:2: not UTF-8$"):
         WordTokenizer.load(tmp_path)
+# -- config files: duplicate keys, hub without hub_id (issue 17) -------------------------------------------------
+def test_duplicate_yaml_key_is_refused_naming_key_line_and_file(tmp_path):
+    from editlab.config import load_config
+
+    bad = tmp_path / "dup.yaml"
+    bad.write_text(f"extends: {REPO / 'config.yaml'}\nsme:\n  ft: {{lr: 1.0e-5}}\n  ft: {{lr: 1.0}}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(bad)
+    assert single_line(err.value) == f"{bad}: duplicate key 'ft' (line 4; first on line 3)"
+    # a duplicate in a file the profile extends is found as well, naming that file
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: dup.yaml\nname: child\n")
+    with pytest.raises(ConfigError, match=rf"^{bad}: duplicate key 'ft'"):
+        load_config(child)
+
+
+@pytest.mark.parametrize(("section", "key"), [("base.fever.model", "base.fever.model.hub_id"),
+                                              ("base.zsre.model", "base.zsre.model.hub_id"), ("nmt", "nmt.hub_id")])
+def test_hub_source_without_hub_id_fails_validation(section, key):
+    from editlab.config import load_config, validate_config
+
+    config = load_config(REPO / "config/paper.yaml")
+    node = config
+    for part in section.split("."):
+        node = node[part]
+    del node["hub_id"]
+    with pytest.raises(ConfigError) as err:
+        validate_config(config)
+    assert single_line(err.value).startswith(f"invalid config: config key '{key}': missing "
+                                             "(source hub loads the checkpoint hub_id names")
+
+
+@pytest.mark.slow
+def test_workflow_refuses_duplicate_keys_in_every_config_file_it_reads(tmp_path):
+    """snakemake's own loader keeps the last of two equal keys; the Snakefile's resolution reads every
+    file again (the --configfile chain, or config.yaml when none is given) and refuses them."""
+    work = copy_workflow(tmp_path / "wf")
+    (work / "dup.yaml").write_text("extends: config/ci.yaml\nseed: 1\nseed: 2\n")
+    line = one_editlab_line(run_snakemake(work, "--configfile", "dup.yaml", "-n", check=False))
+    assert line == f"editlab: error: {work / 'dup.yaml'}: duplicate key 'seed' (line 3; first on line 2)", line
+    text = (work / "config.yaml").read_text()
+    (work / "config.yaml").write_text(text.replace("name: mini\n", "name: mini\nname: other\n", 1))
+    line = one_editlab_line(run_snakemake(work, "-n", check=False))
+    assert "config.yaml: duplicate key 'name'" in line, line

@@ -49,7 +49,7 @@ def test_kilt_download_and_backtranslate_rules(tmp_path):
     with http_server(state) as base:
         files = {n: {"url": f"{base}/{n}", "sha256": hashlib.sha256(state.files[f"/{n}"]).hexdigest()}
                  for n in KILT_NAMES}
-        override = {"name": "t", "threads": 1, "data": {
+        override = {"extends": "config.yaml", "name": "t", "threads": 1, "data": {
             "source": "kilt", "kilt": {"files": files}, "download": {"retries": 0, "timeout_s": 5, "backoff_s": 0},
             "backtranslate": {"forward_model": str(en_de), "backward_model": str(de_en), "batch_size": 4,
                               "max_length": 10}}}
@@ -79,8 +79,8 @@ def test_kilt_download_rule_checksum_mismatch(tmp_path):
     state = ServerState(files={"/fever-dev-kilt.jsonl": write_jsonl(tmp_path / "f.jsonl", [fever_record(1, False)])})
     with http_server(state) as base:
         files = {n: {"url": f"{base}/{n}", "sha256": "f" * 64} for n in KILT_NAMES}
-        (wf / "t.yaml").write_text(yaml.safe_dump({"name": "t", "data": {"source": "kilt", "kilt": {"files": files},
-                                                                         "download": {"retries": 0}}}))
+        (wf / "t.yaml").write_text(yaml.safe_dump({"extends": "config.yaml", "name": "t", "data": {
+            "source": "kilt", "kilt": {"files": files}, "download": {"retries": 0}}}))
         proc = snakemake(wf, "results/t/data/kilt/fever-dev-kilt.jsonl", "--cores", "1", "--configfile", "t.yaml",
                          ok=False)
     assert proc.returncode != 0
@@ -101,7 +101,7 @@ def test_cao_ingest_rule_from_local_zip(tmp_path):
         for target, recs in rows.items():
             blobs[target] = write_jsonl(tmp_path / "tmp.jsonl", recs)
             zf.writestr(f"data/{Path(target).parent.name}/{Path(target).name}", blobs[target])
-    override = {"name": "t", "data": {"source": "cao", "cao": {
+    override = {"extends": "config.yaml", "name": "t", "data": {"source": "cao", "cao": {
         "path": str(archive), "archive_sha256": hashlib.sha256(archive.read_bytes()).hexdigest()}}}
     (wf / "t.yaml").write_text(yaml.safe_dump(override))
     snakemake(wf, *TARGETS, "--cores", "1", "--configfile", "t.yaml")

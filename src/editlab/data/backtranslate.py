@@ -1,4 +1,4 @@
-"""Cao-style equivalence sets by round-trip translation en -> de -> en (DESIGN §3).
+"""Cao-style equivalence sets by round-trip translation en -> de -> en (docs/design.md §3).
 
 As Cao et al. built `rephrases`: Marian opus-mt-en-de, then opus-mt-de-en, beam search with 5 beams
 returning 5 hypotheses in each direction (up to 25 English candidates per input), duplicates removed
@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from editlab.errors import DataFormatError
+from editlab.config import from_section, param
+from editlab.errors import ConfigError, DataFormatError
 from editlab.io import read_jsonl, write_jsonl
 
 log = logging.getLogger("editlab.backtranslate")
@@ -23,20 +24,19 @@ log = logging.getLogger("editlab.backtranslate")
 
 @dataclass(frozen=True)
 class BacktranslateConfig:
-    forward_model: str = "Helsinki-NLP/opus-mt-en-de"
-    backward_model: str = "Helsinki-NLP/opus-mt-de-en"
-    num_beams: int = 5
-    num_return_sequences: int = 5
-    batch_size: int = 32
-    max_length: int = 128
+    """config section data.backtranslate: Cao-style rephrases by en->de->en round trip (docs/design.md §3)."""
+
+    forward_model: str = param("Helsinki-NLP/opus-mt-en-de", "hub id or local directory")
+    backward_model: str = param("Helsinki-NLP/opus-mt-de-en", "hub id or local directory")
+    num_beams: int = param(5, "reference 5", minimum=1)
+    num_return_sequences: int = param(5, "reference 5 (each direction)", minimum=1)
+    batch_size: int = param(32, minimum=1)
+    max_length: int = param(128, minimum=8)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any] | None) -> BacktranslateConfig:
-        section = dict(section or {})
-        cfg = cls(**{k: section[k] for k in cls.__dataclass_fields__ if k in section})
+        cfg = from_section(cls, section, "data.backtranslate")
         if cfg.num_return_sequences > cfg.num_beams:
-            from editlab.errors import ConfigError
-
             raise ConfigError("config key 'data.backtranslate.num_return_sequences': must not exceed num_beams "
                               f"({cfg.num_return_sequences} > {cfg.num_beams})")
         return cfg

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from editlab.config import from_section, param
 from editlab.errors import DataFormatError, EditlabError
 
 log = logging.getLogger("editlab.download")
@@ -28,18 +29,17 @@ CHUNK_BYTES = 1 << 20
 
 @dataclass(frozen=True)
 class DownloadConfig:
-    retries: int = 5
-    timeout_s: float = 60.0
-    backoff_s: float = 2.0  # wait backoff_s * 2**attempt between attempts
+    """config section data.download."""
+
+    retries: int = param(5, "extra attempts after a network error (each resumes)", minimum=0)
+    timeout_s: float = param(60.0, exclusiveMinimum=0)
+    backoff_s: float = param(2.0, "wait backoff_s * 2**attempt before a retry", minimum=0)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any] | None) -> DownloadConfig:
-        section = section or {}
-        return cls(
-            retries=int(section.get("retries", cls.retries)),
-            timeout_s=float(section.get("timeout_s", cls.timeout_s)),
-            backoff_s=float(section.get("backoff_s", cls.backoff_s)),
-        )
+        cfg = from_section(cls, section, "data.download")
+        # as before: ints from YAML become the float seconds the socket timeout takes
+        return cls(retries=int(cfg.retries), timeout_s=float(cfg.timeout_s), backoff_s=float(cfg.backoff_s))
 
 
 def sha256_of(path: str | os.PathLike[str]) -> str:

@@ -1,4 +1,4 @@
-"""Readers of the real file formats (DESIGN §3), validating every record.
+"""Readers of the real file formats (docs/design.md §3), validating every record.
 
 A malformed line, a missing field or an unknown label raises DataFormatError naming file, line and
 problem. The mini generator writes exactly these formats, so the same readers serve both.

@@ -1,4 +1,4 @@
-"""Seeded splits of DESIGN §4, persisted as id lists, with disjointness checked.
+"""Seeded splits of docs/design.md §4, persisted as id lists, with disjointness checked.
 
 train file -> shuffle -> train / val / edit by fractions; test = the dev file. TrainR = the first
 `trainr_size` ids of the (shuffled) train split, memory = the next `memory_size`; both disjoint.
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from editlab.config import from_section, param
 from editlab.data.records import Example
 from editlab.errors import ConfigError, DataFormatError
 from editlab.io import write_ids
@@ -20,18 +21,20 @@ from editlab.io import write_ids
 
 @dataclass(frozen=True)
 class SplitConfig:
-    train: float
-    val: float
-    edit: float
-    trainr_size: int
-    memory_size: int
-    n_folds: int
-    single_answer: bool = False
-    edit_needs_rephrases: bool = True
+    """config section splits.<task>."""
+
+    train: float = param(exclusiveMinimum=0, maximum=1)
+    val: float = param(minimum=0, maximum=1)
+    edit: float = param(exclusiveMinimum=0, maximum=1)
+    trainr_size: int = param(minimum=1)
+    memory_size: int = param(minimum=0)
+    n_folds: int = param(minimum=1)
+    single_answer: bool = param(False, "keep only examples with exactly one answer (zsRE reference)")
+    edit_needs_rephrases: bool = param(True, "drop edit candidates whose rephrases are empty")
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> SplitConfig:
-        cfg = cls(**{k: section[k] for k in cls.__dataclass_fields__ if k in section})
+    def from_config(cls, section: Mapping[str, Any], where: str = "splits.<task>") -> SplitConfig:
+        cfg = from_section(cls, section, where)
         if abs(cfg.train + cfg.val + cfg.edit - 1.0) > 1e-6:
             raise ConfigError(f"config key 'splits': train + val + edit = {cfg.train + cfg.val + cfg.edit}, must be 1")
         return cfg

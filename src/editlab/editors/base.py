@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from editlab.data.records import Example
-from editlab.errors import ConfigError
 
 
 @dataclass
@@ -39,10 +38,3 @@ def merged_section(section: Mapping[str, Any], task: str) -> dict[str, Any]:
     out.update(section.get(task) or {})
     return out
 
-
-def build_dataclass(cls: type, values: Mapping[str, Any], where: str) -> Any:
-    names = set(cls.__dataclass_fields__)
-    unknown = sorted(set(values) - names)
-    if unknown:
-        raise ConfigError(f"config key '{where}.{unknown[0]}': unknown hyperparameter")
-    return cls(**values)

@@ -1,4 +1,4 @@
-"""FT baseline: fine-tune all weights of the patched FFN on the edit until it is right (DESIGN §6)."""
+"""FT baseline: fine-tune all weights of the patched FFN on the edit until it is right (docs/design.md §6)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,23 @@ from typing import Any
 
 import torch
 
+from editlab.config import from_section, param
 from editlab.data.records import Example
-from editlab.editors.base import EditOutcome, build_dataclass, merged_section
+from editlab.editors.base import EditOutcome, merged_section
 
 
 @dataclass(frozen=True)
 class FTParams:
-    copies: int = 8           # same train-mode edit batch as T-Patcher
-    lr: float = 1e-5
-    weight_decay: float = 0.0
-    max_steps: int = 2000     # the reference's max_edit_step
+    """config section sme.ft (keys fever/zsre override per task)."""
+
+    copies: int = param(8, "same train-mode edit batch as T-Patcher", minimum=1)
+    lr: float = param(1e-5, exclusiveMinimum=0)
+    weight_decay: float = param(0.0, minimum=0)
+    max_steps: int = param(2000, "the reference's max_edit_step", minimum=1)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any], task: str) -> FTParams:
-        return build_dataclass(cls, merged_section(section, task), "sme.ft")
+        return from_section(cls, merged_section(section, task), "sme.ft")
 
 
 def fine_tune(path: Any, example: Example, copies: int, lr: float, weight_decay: float, max_steps: int,
@@ -92,3 +95,8 @@ class FT:
     def edit(self, example: Example, index: int) -> EditOutcome:
         p = self.params
         return fine_tune(self.path, example, p.copies, p.lr, p.weight_decay, p.max_steps)
+
+
+def build(section: Mapping[str, Any], task: str, seed: int) -> FT:
+    """Registry factory (editlab.editors.REGISTRY)."""
+    return FT(FTParams.from_config(section, task), seed)

@@ -1,4 +1,4 @@
-"""FT+KL baseline: FT plus KL(f0 ‖ f) on a fixed memory batch and on past edits (DESIGN §6).
+"""FT+KL baseline: FT plus KL(f0 ‖ f) on a fixed memory batch and on past edits (docs/design.md §6).
 
 The KL terms are computed on the frozen FFN inputs of those examples (the head is position-wise from
 there on), on both execution paths.
@@ -13,24 +13,27 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from editlab.config import from_section, param
 from editlab.data.records import Example
-from editlab.editors.base import EditOutcome, build_dataclass, merged_section
+from editlab.editors.base import EditOutcome, merged_section
 from editlab.editors.ft import ffn_weights, fine_tune, load_ffn_weights
 
 
 @dataclass(frozen=True)
 class FTKLParams:
-    copies: int = 8
-    lr: float = 1e-5
-    weight_decay: float = 0.0
-    max_steps: int = 2000
-    kl_coef: float = 1.0          # reference "alpha"
-    kl_memory_size: int = 512     # reference "loc_num": memory examples in the KL batch
-    kl_history: int = 100         # past edits sampled per step
+    """config section sme.ftkl (keys fever/zsre override per task)."""
+
+    copies: int = param(8, minimum=1)
+    lr: float = param(1e-5, exclusiveMinimum=0)
+    weight_decay: float = param(0.0, minimum=0)
+    max_steps: int = param(2000, minimum=1)
+    kl_coef: float = param(1.0, "reference alpha", minimum=0)
+    kl_memory_size: int = param(512, "reference loc_num: memory examples in the KL batch", minimum=1)
+    kl_history: int = param(100, "past edits sampled per step", minimum=0)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any], task: str) -> FTKLParams:
-        return build_dataclass(cls, merged_section(section, task), "sme.ftkl")
+        return from_section(cls, merged_section(section, task), "sme.ftkl")
 
 
 def kl_rows(base_logits: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
@@ -115,3 +118,8 @@ class FTKL:
         rows = q.reshape(-1, q.shape[-1]) if q.dim() == 3 else q
         self.history.append((rows, self._base_logits(rows)))
         return outcome
+
+
+def build(section: Mapping[str, Any], task: str, seed: int) -> FTKL:
+    """Registry factory (editlab.editors.REGISTRY)."""
+    return FTKL(FTKLParams.from_config(section, task), seed)

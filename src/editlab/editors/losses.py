@@ -1,4 +1,4 @@
-"""Transformer-Patcher's activation and memory losses (DESIGN §6), pure functions on tensors.
+"""Transformer-Patcher's activation and memory losses (docs/design.md §6), pure functions on tensors.
 
 S_k(z) = mean of the k largest exp(z_j) over the flattened tensor (k capped at its size).
 `repeats` = r: S_k over the multiset in which every entry of z occurs r times, computed on z itself (the

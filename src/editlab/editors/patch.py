@@ -1,4 +1,4 @@
-"""Patch neurons appended to one FFN: act(k_i·h + b_i)·v_i added to the block output (DESIGN §6).
+"""Patch neurons appended to one FFN: act(k_i·h + b_i)·v_i added to the block output (docs/design.md §6).
 
 Committed patches are frozen tensors (bit-identical after later edits); the neurons of the edit in
 progress are the only parameters. v_i = u_i ⊙ s_i as in the reference (u ~ N(0, I), s initialised to

@@ -1,4 +1,4 @@
-"""Transformer-Patcher (Huang et al., ICLR 2023) as the reference code runs it (DESIGN §6).
+"""Transformer-Patcher (Huang et al., ICLR 2023) as the reference code runs it (docs/design.md §6).
 
 Every reference quirk is a field here with the reference value as default; docs/methods/
 transformer_patcher.md lists them.
@@ -12,41 +12,46 @@ from typing import Any
 
 import torch
 
+from editlab.config import from_section, param
 from editlab.data.records import Example
-from editlab.editors.base import EditOutcome, build_dataclass, merged_section
+from editlab.editors.base import EditOutcome, merged_section
 from editlab.editors.losses import activation_loss, memory_loss
 
 
 @dataclass(frozen=True)
 class TPatcherParams:
-    copies: int = 8                  # edit example repeated in one train-mode batch
-    lr: float = 1e-2
-    weight_decay: float = 0.01
-    grad_clip: float = 5.0
-    max_steps: int = 2000
-    val_every: int = 25              # Lightning check_val_every_n_epoch (one epoch = one step)
-    val_start: int = 100             # stopping checks from epoch index >= val_start (0-based)
-    lr_factor: float = 0.5           # ReduceLROnPlateau on the edit's eval loss
-    lr_patience: int = 1
-    lr_threshold: float = 0.05
-    use_val: bool = True             # stop on val-memory loss (True) or at the first success (False)
-    early_threshold: float = 0.001
-    early_patience: int = 1
-    act_coef: float = 1.0            # alpha
-    memory_coef: float = 5.0         # mu (FEVER 5, zsRE 10)
-    act_margin: float = 0.0          # m_a
-    act_top_k: int = 5
-    memory_top_k: int = 1000
-    memory_margin: float = 3.0       # gamma (reference zsRE: 0)
-    memory_floor: float = -3.0       # beta (reference zsRE: 0)
-    key_exponent: float = 2.0        # k = q/|q|^p; reference p=2, the paper text reads as p=1
-    value_scale: float = 10.0        # s init ("amplify_con")
-    max_neurons: int = 5             # zsRE: neurons per edit, one per wrong target token
-    update_memory: bool = True       # append each edit's queries to both memories
+    """Every reference quirk a field, the reference (FEVER) value its default; the config section
+    sme.tpatcher (keys fever/zsre override per task) and nmt.tpatcher. The schema is generated from here."""
+
+    copies: int = param(8, "edit example repeated in one train-mode batch (reference 8)", minimum=1)
+    lr: float = param(1e-2, exclusiveMinimum=0)
+    weight_decay: float = param(0.01, minimum=0)
+    grad_clip: float = param(5.0, exclusiveMinimum=0)
+    max_steps: int = param(2000, minimum=1)
+    # Lightning check_val_every_n_epoch (one epoch = one step)
+    val_every: int = param(25, "validation every N steps (reference 25)", minimum=1)
+    val_start: int = param(100, "stopping checks from 0-based step index >= this (reference 100)", minimum=0)
+    lr_factor: float = param(0.5, "ReduceLROnPlateau on the edit's eval loss", exclusiveMinimum=0, maximum=1)
+    lr_patience: int = param(1, minimum=0)
+    lr_threshold: float = param(0.05, minimum=0)
+    use_val: bool = param(True, "true: stop on the val-memory loss; false: at the first success")
+    early_threshold: float = param(0.001, minimum=0)
+    early_patience: int = param(1, minimum=1)
+    act_coef: float = param(1.0, "alpha", minimum=0)
+    memory_coef: float = param(5.0, "mu (reference FEVER 5, zsRE 10)", minimum=0)
+    act_margin: float = param(0.0, "m_a")
+    act_top_k: int = param(5, minimum=1)
+    memory_top_k: int = param(1000, minimum=1)
+    memory_margin: float = param(3.0, "gamma (paper 3; reference zsRE 0)")
+    memory_floor: float = param(-3.0, "beta (paper -3; reference zsRE 0)")
+    key_exponent: float = param(2.0, "k = q/|q|^p: reference 2 (a(q)=1), paper text 1")
+    value_scale: float = param(10.0, "init of the value scale s (reference amplify_con 10)")
+    max_neurons: int = param(5, "zsRE: at most this many neurons per edit (one per wrong target token)", minimum=1)
+    update_memory: bool = param(True, "append each edit's queries to both memories")
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any], task: str) -> TPatcherParams:
-        return build_dataclass(cls, merged_section(section, task), "sme.tpatcher")
+        return from_section(cls, merged_section(section, task), "sme.tpatcher")
 
 
 def early_stop(history: Sequence[float], threshold: float, patience: int) -> bool:
@@ -178,3 +183,8 @@ class TPatcher:
         if p.update_memory:
             self.memory.add(inputs.eval_queries.reshape(-1, inputs.eval_queries.shape[-1]))
         return EditOutcome(n_new, step, {"stopped_early": stopped, "val_losses": last})
+
+
+def build(section: Mapping[str, Any], task: str, seed: int) -> TPatcher:
+    """Registry factory (editlab.editors.REGISTRY)."""
+    return TPatcher(TPatcherParams.from_config(section, task), seed)

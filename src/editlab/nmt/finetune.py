@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from editlab.errors import ConfigError
+from editlab.config import from_section, param
 from editlab.rome.batches import Seq2SeqIds, TokenSpecials, forward_logits, make_batch, predicts_target, target_nll
 from editlab.rome.editor import EditResult
 from editlab.rome.locate import locate_ffn_output
@@ -17,20 +17,20 @@ from editlab.rome.locate import locate_ffn_output
 
 @dataclass(frozen=True)
 class FineTuneHyperParams:
+    """config section nmt.ft; side and layer come from nmt.locus."""
+
     side: str = "encoder"
     layer: int = 0
-    lr: float = 5e-4  # ROME's FT baseline
-    max_steps: int = 50
-    weight_decay: float = 0.0
+    lr: float = param(5e-4, "ROME's FT baseline", exclusiveMinimum=0)
+    max_steps: int = param(50, minimum=1)
+    weight_decay: float = param(0.0, minimum=0)
     # L∞ bound on the weight change (ROME's FT-L norm constraint); null = unconstrained.
-    norm_constraint: float | None = None
+    norm_constraint: float | None = param(None, "L-infinity bound on the weight change (ROME FT-L); null = none",
+                                          exclusiveMinimum=0)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> FineTuneHyperParams:
-        try:
-            return cls(**section)
-        except TypeError as exc:
-            raise ConfigError(f"config key 'nmt.ft': {exc}") from None
+        return from_section(cls, section, "nmt.ft")
 
 
 def apply_finetune(model: torch.nn.Module, pair: Seq2SeqIds, hp: FineTuneHyperParams, specials: TokenSpecials,

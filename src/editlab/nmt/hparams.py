@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from editlab.editors import methods
 from editlab.errors import ConfigError
 from editlab.nmt.finetune import FineTuneHyperParams
 from editlab.nmt.tpatcher import NmtTPatcherHyperParams
 from editlab.rome.hparams import RomeHyperParams
 
-METHODS = ("rome", "r-rome", "ft", "tpatcher")
-RANK_ONE_METHODS = ("rome", "r-rome")
+METHODS = methods("nmt")  # the editor registry's (editlab.editors.REGISTRY)
 
 
 def task_locus(nmt: Mapping[str, Any], task: str) -> dict[str, Any]:

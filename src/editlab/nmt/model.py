@@ -12,47 +12,45 @@ from typing import Any
 
 import torch
 
-from editlab.errors import ConfigError, DataFormatError
+from editlab.config import from_section, param
+from editlab.errors import DataFormatError
 from editlab.nmt.tokenizer import HubTokenizer, NMTTokenizer, WordTokenizer
 from editlab.rome.batches import Seq2SeqIds, make_batch
 
 log = logging.getLogger("editlab.nmt")
 
 
-def _from_section(cls: Any, section: Mapping[str, Any], key: str) -> Any:
-    try:
-        return cls(**section)
-    except TypeError as exc:
-        raise ConfigError(f"config key '{key}': {exc}") from None
-
-
 @dataclass(frozen=True)
 class MarianArch:
-    d_model: int = 128
-    encoder_layers: int = 2
-    decoder_layers: int = 2
-    heads: int = 4
-    ffn_dim: int = 512
-    dropout: float = 0.0
-    max_positions: int = 64
+    """config section nmt.model.arch (source toy)."""
+
+    d_model: int = param(128, minimum=8)
+    encoder_layers: int = param(2, minimum=1)
+    decoder_layers: int = param(2, minimum=1)
+    heads: int = param(4, minimum=1)
+    ffn_dim: int = param(512, minimum=8)
+    dropout: float = param(0.0, minimum=0, maximum=1)
+    max_positions: int = param(64, minimum=8)
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> MarianArch:
-        return _from_section(cls, section, "nmt.model.arch")
+    def from_config(cls, section: Mapping[str, Any] | None) -> MarianArch:
+        return from_section(cls, section, "nmt.model.arch")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    lr: float = 1e-3
-    batch_size: int = 64
-    epochs: int = 15
-    warmup_steps: int = 100
-    weight_decay: float = 0.0
-    label_smoothing: float = 0.0
+    """config section nmt.model.train (source toy)."""
+
+    lr: float = param(1e-3, exclusiveMinimum=0)
+    batch_size: int = param(64, minimum=1)
+    epochs: int = param(15, minimum=1)
+    warmup_steps: int = param(100, minimum=0)
+    weight_decay: float = param(0.0, minimum=0)
+    label_smoothing: float = param(0.0, minimum=0, maximum=1)
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> TrainConfig:
-        return _from_section(cls, section, "nmt.model.train")
+    def from_config(cls, section: Mapping[str, Any] | None) -> TrainConfig:
+        return from_section(cls, section, "nmt.model.train")
 
 
 def build_marian(arch: MarianArch, vocab_size: int) -> torch.nn.Module:

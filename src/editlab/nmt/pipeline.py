@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 from collections.abc import Mapping
@@ -10,13 +9,12 @@ from typing import Any
 
 import torch
 
-from editlab.errors import ConfigError
+from editlab.editors import factory
 from editlab.io import atomic_dir, read_json, write_json, write_jsonl
 from editlab.nmt import toy_language as toy
-from editlab.nmt.edit_inputs import build_edit_ids
-from editlab.nmt.experiment import Snapshot, run_task
-from editlab.nmt.finetune import apply_finetune
-from editlab.nmt.hparams import METHODS, ft_hparams, model_tag, rome_hparams, tpatcher_hparams
+from editlab.nmt.experiment import run_task
+from editlab.nmt.hparams import model_tag
+from editlab.nmt.methods import NmtContext
 from editlab.nmt.metrics import bleu, chrf, exact_rate
 from editlab.nmt.model import (
     MarianArch,
@@ -29,16 +27,12 @@ from editlab.nmt.model import (
     translate,
 )
 from editlab.nmt.probe import probe_task
-from editlab.nmt.tasks import EditRequest, read_parallel, read_task, write_task
+from editlab.nmt.tasks import read_parallel, read_task, write_task
 from editlab.nmt.tokenizer import WordTokenizer, pair_ids
 from editlab.nmt.toy_data import write_toy
-from editlab.nmt.tpatcher import NmtTPatcher
-from editlab.patchfile import export_rank_one
 from editlab.provenance import provenance
-from editlab.rome.batches import Seq2SeqIds
-from editlab.rome.editor import EditResult, apply_rome, revert
 from editlab.rome.locate import locate_ffn_output
-from editlab.rome.stats import load_second_moment, save_second_moment, second_moment
+from editlab.rome.stats import save_second_moment, second_moment
 
 log = logging.getLogger("editlab.nmt")
 Paths = Mapping[str, str]
@@ -46,7 +40,7 @@ Paths = Mapping[str, str]
 
 def make_toy_data(nmt: Mapping[str, Any], seed: int, train: str, test: str, lexicon: str,
                   task_files: Mapping[str, Paths]) -> None:
-    write_toy(toy.ToyConfig.from_config(nmt["toy"]), seed, train, test, lexicon, task_files)
+    write_toy(toy.ToyConfig.from_config(nmt.get("toy")), seed, train, test, lexicon, task_files)
 
 
 def make_model(nmt: Mapping[str, Any], seed: int, train: str | None, lexicon: str | None, model_dir: str,
@@ -60,8 +54,10 @@ def make_model(nmt: Mapping[str, Any], seed: int, train: str | None, lexicon: st
             tok = WordTokenizer.build([s for s, _ in pairs] + [t for _, t in pairs] + list(lex.values())
                                       + [w for w in lex if not w.startswith("<")])
             torch.manual_seed(seed)
-            model = build_marian(MarianArch.from_config(nmt["model"]["arch"]), len(tok))
-            history = train_model(model, tok, pairs, TrainConfig.from_config(nmt["model"]["train"]), seed, device)
+            # absent sections take the dataclass defaults
+            model_cfg = nmt.get("model") or {}
+            model = build_marian(MarianArch.from_config(model_cfg.get("arch")), len(tok))
+            history = train_model(model, tok, pairs, TrainConfig.from_config(model_cfg.get("train")), seed, device)
             save_model(model, tok, tmp)
             write_json(os.path.join(tmp, "train_history.json"), {"loss_per_epoch": history})
         else:
@@ -106,58 +102,20 @@ def run_method(nmt: Mapping[str, Any], seed: int, task: str, method: str, model_
                test: str, corpus: str, stats_dir: str, summary: str, sequential: str, edits: str,
                device: str = "cpu", config: Mapping[str, Any] | None = None, patch_dir: str | None = None) -> None:
     """`config`: the whole workflow config, recorded as provenance in both summaries when given.
-    `patch_dir` (rome, r-rome): where the sequential stream's rank-one factors are written as a patch file."""
+    `patch_dir` (rome, r-rome): where the sequential stream's rank-one factors are written as a patch file.
+    The method comes from the editor registry (editlab.editors.REGISTRY["nmt"])."""
+    make = factory("nmt", method)
     model, tok = load_model(model_dir, device)
     data = read_task(task, task_files["requests"], task_files["generalization"], task_files["specificity"])
     test_pairs = read_parallel(test)
-    undo = revert
-    active: Any = contextlib.nullcontext
-    after_stream = None
-    if method in ("rome", "r-rome"):
-        hp = rome_hparams(nmt, task, method)
-        stats = load_second_moment(os.path.join(stats_dir, f"{hp.side}_layer{hp.layer}.safetensors"), hp.side, hp.layer)
-        # Random-prefix contexts draw their words from the statistics corpus' source side.
-        words = sorted({w for s, _ in read_parallel(corpus) for w in s.split()})
-
-        def apply(m: torch.nn.Module, request: EditRequest) -> EditResult:
-            ids = build_edit_ids(m, tok, request, hp, words, seed, device)
-            return apply_rome(m, ids, hp, stats, tok.specials, device)
-
-        if patch_dir is not None:
-            def after_stream(m: torch.nn.Module, results: list[EditResult], final: Snapshot) -> None:
-                export_stream_patch(patch_dir, model_dir, data, method, results, final)
-    elif method == "ft":
-        fhp = ft_hparams(nmt, task)
-
-        def apply(m: torch.nn.Module, request: EditRequest) -> EditResult:
-            return apply_finetune(m, Seq2SeqIds(tok.encode_source(request.source), tok.encode_target(request.target)),
-                                  fhp, tok.specials, device)
-    elif method == "tpatcher":
-        patcher = NmtTPatcher(model, tok, tpatcher_hparams(nmt), read_parallel(corpus),
-                              [r.behaviour for r in data.requests], seed, device)
-        log.info("T-Patcher memory: %d training pairs, %d decoder queries", patcher.n_memory_pairs,
-                 patcher.editor.memory.train.shape[0])
-        apply, undo, active = patcher.apply, patcher.undo, patcher.active
-    else:
-        raise ConfigError(f"config key 'nmt.methods': unknown method {method!r} ({', '.join(METHODS)})")
-    with active():
-        single, seq, rows = run_task(model, tok, data, test_pairs, apply, method, device,
-                                     nmt["eval"]["max_new_tokens"], undo=undo, after_stream=after_stream)
+    hooks = make(NmtContext(nmt=nmt, seed=seed, method=method, model=model, tok=tok, data=data, model_dir=model_dir,
+                            corpus=corpus, stats_dir=stats_dir, patch_dir=patch_dir, device=device))
+    with hooks.active():
+        single, seq, rows = run_task(model, tok, data, test_pairs, hooks.apply, method, device,
+                                     nmt["eval"]["max_new_tokens"], undo=hooks.undo, after_stream=hooks.after_stream)
     if config is not None:
         for result in (single, seq):
             result["provenance"] = provenance(config, device=str(device), protocol=result["protocol"])
     write_jsonl(edits, rows)
     write_json(sequential, seq)
     write_json(summary, single)
-
-
-def export_stream_patch(patch_dir: str, model_dir: str, data: Any, method: str, results: list[EditResult],
-                        final: Snapshot) -> None:
-    """The sequential stream as a rank-one patch file, plus the edited model's outputs on the requests and
-    the specificity inputs (`final_predictions.jsonl`: what the applied patch must reproduce)."""
-    export_rank_one(patch_dir, model_dir, results, [r.id for r in data.requests],
-                    extra={"task": data.name, "method": method, "protocol": "sequential"})
-    pairs = [(r.id, r.source) for r in data.requests] + [(p.id, p.source) for p in data.specificity]
-    outputs = final.requests + final.specificity
-    write_jsonl(os.path.join(patch_dir, "final_predictions.jsonl"),
-                [{"id": i, "source": s, "output": o} for (i, s), o in zip(pairs, outputs, strict=True)])

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from editlab.config import from_section, param
 from editlab.errors import ConfigError
 
 DETERMINERS = ("the", "a", "this")
@@ -39,22 +40,21 @@ _VOWELS = "aeiou"
 
 @dataclass(frozen=True)
 class ToyConfig:
-    n_train: int = 6000
-    n_test: int = 300
-    n_specificity: int = 60
-    n_requests: int = 5
-    n_generalization: int = 30
-    n_memorised: int = 10
-    memorised_repeats: int = 20
-    p_adjective: float = 0.4
-    p_intransitive: float = 0.2
+    """config section nmt.toy (source toy)."""
+
+    n_train: int = param(6000, minimum=10)
+    n_test: int = param(300, minimum=1)
+    n_specificity: int = param(60, minimum=1)
+    n_requests: int = param(5, minimum=1)
+    n_generalization: int = param(30, minimum=1)
+    n_memorised: int = param(10, minimum=2)
+    memorised_repeats: int = param(20, minimum=1)
+    p_adjective: float = param(0.4, minimum=0, maximum=1)
+    p_intransitive: float = param(0.2, minimum=0, maximum=1)
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> ToyConfig:
-        try:
-            cfg = cls(**section)
-        except TypeError as exc:
-            raise ConfigError(f"config key 'nmt.toy': {exc}") from None
+    def from_config(cls, section: Mapping[str, Any] | None) -> ToyConfig:
+        cfg = from_section(cls, section, "nmt.toy")
         if cfg.n_memorised <= cfg.n_requests:
             raise ConfigError("config key 'nmt.toy.n_memorised': must exceed n_requests "
                               "(the memorised sentences beyond the requests form the generalisation set)")

@@ -1,4 +1,4 @@
-"""Transformer-Patcher baseline for NMT: patch neurons on the decoder's last FFN (DESIGN §6, §8).
+"""Transformer-Patcher baseline for NMT: patch neurons on the decoder's last FFN (docs/design.md §6, §8).
 
 The editor is `editlab.editors.tpatcher.TPatcher` unchanged, on the cached execution path: the patched
 site is `BartLastFFN` (found by structure; Marian and BART share the post-LN decoder layout, which
@@ -17,8 +17,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from editlab.config import from_section, param
 from editlab.data.records import Example
-from editlab.editors.base import build_dataclass
 from editlab.editors.site import BartLastFFN
 from editlab.editors.task_ops import Encoded, TeacherForcedOps
 from editlab.editors.tpatcher import TPatcher, TPatcherParams
@@ -34,18 +34,18 @@ from editlab.sme.paths import CachedPath
 class NmtTPatcherHyperParams:
     # Training pairs (from the start of the corpus, as for ROME's statistics) whose decoder queries form
     # the memory the new neurons must stay silent on, and the next `val_size` the early-stopping memory.
-    memory_size: int = 2000
-    val_size: int = 500
+    memory_size: int = param(2000, "training pairs whose decoder queries form the memory", minimum=1)
+    val_size: int = param(500, "the next training pairs: the early-stopping memory", minimum=1)
     # Leave out of both memories the pairs whose training target shows the behaviour being deleted:
     # the memory is what the patch must preserve, and the planted behaviour is not.
-    exclude_behaviour: bool = True
-    patch: TPatcherParams = field(default_factory=TPatcherParams)  # the editor's (reference) values
+    exclude_behaviour: bool = param(True, "leave pairs whose training target shows the task's behaviour out of "
+                                    "both memories")
+    # The editor's (reference) values; their keys sit in nmt.tpatcher itself, next to the three above.
+    patch: TPatcherParams = field(default_factory=TPatcherParams)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> NmtTPatcherHyperParams:
-        own = {k: section[k] for k in ("memory_size", "val_size", "exclude_behaviour") if k in section}
-        rest = {k: v for k, v in section.items() if k not in own}
-        hp = cls(**own, patch=build_dataclass(TPatcherParams, rest, "nmt.tpatcher"))
+        hp = from_section(cls, section, "nmt.tpatcher")
         if hp.memory_size < 1 or hp.val_size < 1:
             raise ConfigError("config key 'nmt.tpatcher.memory_size' / 'val_size': must be at least 1")
         return hp

@@ -1,4 +1,4 @@
-"""SME metrics of one stream (DESIGN §7) as pure functions of the per-edit log and accuracies."""
+"""SME metrics of one stream (docs/design.md §7) as pure functions of the per-edit log and accuracies."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The two execution paths of an editing run: one result, different cost (DESIGN §9).
+"""The two execution paths of an editing run: one result, different cost (docs/design.md §9).
 
 `reference`: as the original code, every step runs the full network (train mode, dropout) on the
 edit copies with the patches hooked in, and accuracy is measured with full forward passes / greedy

@@ -1,4 +1,4 @@
-"""Seconds per T-Patcher edit on the cached and reference paths (DESIGN §9, §11 `edit_speed.py`)."""
+"""Seconds per T-Patcher edit on the cached and reference paths (docs/design.md §9, §11 `edit_speed.py`)."""
 
 from __future__ import annotations
 
@@ -141,7 +141,7 @@ def speed_report(config: Mapping[str, Any], results: Path, tasks: Sequence[str] 
     """`benchmarks/edit_speed.py`: both paths side by side per task. `fever`/`zsre`: the trained models of
     `results` on the first `edits` mistakes of fold 0; `fever_base`/`zsre_base`: randomly initialised
     bert-base / bart-base shaped models, `base_edits` synthetic mistakes of `base_steps` steps each."""
-    draws = int(config["sme"]["cached_dropout_draws"])
+    draws = int(config["sme"].get("cached_dropout_draws", DROPOUT_DRAWS))  # absent: the SMEParams default
     report: dict[str, Any] = {}
     for task in tasks:
         if task in ("fever", "zsre"):
