@@ -2,7 +2,7 @@
 
 from editlab.layout import NMT_RANK_ONE_METHODS, NMT_TASK_FILES, TASKS, Layout
 from editlab.stages import StageCode
-from editlab.stages.ingest import ingest_sources
+from editlab.stages.ingest_cao import ingest_sources
 
 NAME = config["name"]
 # Every path comes from the library's layout (editlab.layout); LOGS and BENCH are its trees for log/benchmark lines.

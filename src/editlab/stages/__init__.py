@@ -1,6 +1,6 @@
 """The workflow's stages, declared by the library (docs/scaling.md, "Stages and jobs").
 
-A stage is a `run(job)` function in one of the `editlab.stages.*` modules. Its code dependencies are the
+A stage `<name>` is the module `editlab.stages.<name>` with a `run(job)`. Its code dependencies are the
 import closure of that module plus the job wrapper (`editlab.stages.codedeps`); a rule passes them as
 `params.code = stage_code(name)` and its script is one line, `run_stage(name, snakemake)`, which enters
 the one job wrapper (`editlab.stages.job`): log file, threads, seeding and the GPU slot.
@@ -22,19 +22,15 @@ from editlab.stages.job import run_job
 
 @dataclass(frozen=True)
 class Stage:
-    """`module:function` of the stage's `run(job)`; `torch`: the wrapper sets torch threads, seeds and the device."""
+    """A stage; `torch`: the job wrapper sets torch threads, seeds torch and picks the device for it."""
 
     name: str
-    entry: str
     torch: bool = False
 
     @property
     def module(self) -> str:
-        return self.entry.partition(":")[0]
-
-    @property
-    def function(self) -> str:
-        return self.entry.partition(":")[2]
+        """Each stage is the module `editlab.stages.<name>` with a `run(job)`: its imports are its code."""
+        return f"{__name__}.{self.name}"
 
 
 def _stages(*stages: Stage) -> dict[str, Stage]:
@@ -42,32 +38,32 @@ def _stages(*stages: Stage) -> dict[str, Stage]:
 
 
 STAGES = _stages(
-    Stage("mini_data", "editlab.stages.data:mini_data"),
-    Stage("ingest_cao", "editlab.stages.ingest:ingest_cao"),
-    Stage("download_file", "editlab.stages.download:download_file"),
-    Stage("backtranslate", "editlab.stages.backtranslate:backtranslate", torch=True),
-    Stage("splits", "editlab.stages.splits:splits"),
-    Stage("fold", "editlab.stages.splits:fold"),
-    Stage("base_model", "editlab.stages.base:base_model", torch=True),
-    Stage("sme_stream", "editlab.stages.sme:sme_stream", torch=True),
-    Stage("edit_speed", "editlab.stages.speed:edit_speed", torch=True),
-    Stage("aggregate_sme", "editlab.stages.tables:aggregate_sme"),
-    Stage("cost_sme", "editlab.stages.tables:cost_sme"),
-    Stage("collect_tables", "editlab.stages.tables:collect_tables"),
-    Stage("render_table", "editlab.stages.render:render_table"),
-    Stage("fig_sme_curves", "editlab.stages.figures:fig_sme_curves"),
-    Stage("fig_patch_activations", "editlab.stages.figures:fig_patch_activations"),
-    Stage("fig_long_stream", "editlab.stages.figures:fig_long_stream"),
-    Stage("fig_cost", "editlab.stages.figures:fig_cost"),
-    Stage("nmt_toy_data", "editlab.stages.nmt_data:nmt_toy_data"),
-    Stage("nmt_hub_data", "editlab.stages.nmt_data:nmt_hub_data", torch=True),
-    Stage("nmt_model", "editlab.stages.nmt:nmt_model", torch=True),
-    Stage("nmt_model_metrics", "editlab.stages.nmt:nmt_model_metrics", torch=True),
-    Stage("nmt_probe", "editlab.stages.nmt:nmt_probe", torch=True),
-    Stage("nmt_stats", "editlab.stages.nmt:nmt_stats", torch=True),
-    Stage("nmt_edit", "editlab.stages.nmt:nmt_edit", torch=True),
-    Stage("nmt_table", "editlab.stages.nmt_report:nmt_table"),
-    Stage("nmt_figure", "editlab.stages.nmt_report:nmt_figure"),
+    Stage("mini_data"),
+    Stage("ingest_cao"),
+    Stage("download_file"),
+    Stage("backtranslate", torch=True),
+    Stage("splits"),
+    Stage("fold"),
+    Stage("base_model", torch=True),
+    Stage("sme_stream", torch=True),
+    Stage("edit_speed", torch=True),
+    Stage("aggregate_sme"),
+    Stage("cost_sme"),
+    Stage("collect_tables"),
+    Stage("render_table"),
+    Stage("fig_sme_curves"),
+    Stage("fig_patch_activations"),
+    Stage("fig_long_stream"),
+    Stage("fig_cost"),
+    Stage("nmt_toy_data"),
+    Stage("nmt_hub_data", torch=True),
+    Stage("nmt_model", torch=True),
+    Stage("nmt_model_metrics", torch=True),
+    Stage("nmt_probe", torch=True),
+    Stage("nmt_stats", torch=True),
+    Stage("nmt_edit", torch=True),
+    Stage("nmt_table"),
+    Stage("nmt_figure"),
 )
 # Every job runs the wrapper; its modules are part of every stage's code.
 WRAPPER = "editlab.stages"

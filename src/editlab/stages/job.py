@@ -79,7 +79,7 @@ def run_job(stage: Stage, smk: Any, code_of: Callable[[str], str]) -> None:
                 random.seed(seed)
                 np.random.seed(seed % 2**32)
                 device = "cpu"
-            run = getattr(importlib.import_module(stage.module), stage.function)
+            run = importlib.import_module(stage.module).run
             run(Job(stage.name, smk.rule, smk.input, smk.output, smk.params, smk.wildcards, log_path, threads,
                     smk.resources, smk.config, device, claim))
         loaded = sorted(m for m in sys.modules if m == "editlab" or m.startswith("editlab."))

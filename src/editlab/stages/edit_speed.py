@@ -1,11 +1,11 @@
-"""benchmarks/edit_speed.py inside the DAG (report.edit_speed): both execution paths timed side by side."""
+"""Both execution paths timed side by side (benchmarks/edit_speed.py inside the DAG, report.edit_speed) (stage `edit_speed`)."""
 
 from __future__ import annotations
 
 from editlab.stages.job import Job
 
 
-def edit_speed(job: Job) -> None:
+def run(job: Job) -> None:
     from editlab.io import write_json
     from editlab.layout import Layout
     from editlab.sme.speed import speed_report

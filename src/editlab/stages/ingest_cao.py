@@ -1,4 +1,4 @@
-"""Stage 1 (data.source = cao): the four Cao-format files from the authors' data.zip or the Cao/MEND release."""
+"""Copy the four Cao-format files from the authors' data.zip or the Cao/MEND release, verified (stage `ingest_cao`)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def ingest_sources(data: Mapping[str, Any]) -> dict[str, str]:
     return sources
 
 
-def ingest_cao(job: Job) -> None:
+def run(job: Job) -> None:
     from editlab.data.ingest import CAO_FILES, IngestConfig, ingest
 
     ingest(IngestConfig.from_config(job.params.data), {key: job.output[key] for key in CAO_FILES})

@@ -1,11 +1,11 @@
-"""Stage 3: train (mini) or fine-tune (paper) one task's base model; the model directory and metrics."""
+"""Train (mini) or fine-tune (paper) one task's base model; write the model directory and metrics (stage `base_model`)."""
 
 from __future__ import annotations
 
 from editlab.stages.job import Job
 
 
-def base_model(job: Job) -> None:
+def run(job: Job) -> None:
     from editlab.models.pipeline import train_and_save
 
     files = {k: job.input[k] for k in job.input.keys()}

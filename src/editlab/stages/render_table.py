@@ -1,11 +1,11 @@
-"""Stage 5: Markdown, LaTeX and HTML renderings of an aggregated table (main table or cost table)."""
+"""Markdown, LaTeX and HTML renderings of an aggregated table (main table or cost table) (stage `render_table`)."""
 
 from __future__ import annotations
 
 from editlab.stages.job import Job
 
 
-def render_table(job: Job) -> None:
+def run(job: Job) -> None:
     from editlab.results.aggregate import read_table
     from editlab.results.tables import cost_table, main_table, write_rendered
 

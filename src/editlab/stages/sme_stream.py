@@ -1,4 +1,4 @@
-"""Stage 4: one SME stream (a fold, or the long stream) of one method, and its result files."""
+"""Run one SME stream (a fold, or the long stream) of one method and write its result files (stage `sme_stream`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from editlab.stages.job import Job
 
 
-def sme_stream(job: Job) -> None:
+def run(job: Job) -> None:
     from editlab.sme.runner import run_stream
 
     run_stream(task=job.wildcards.task, method=job.params.method, config=job.config,

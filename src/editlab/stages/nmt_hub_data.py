@@ -1,5 +1,4 @@
-"""NMT data: the toy language pair's corpora and candidate task files, or (paper) real parallel sentences and
-candidates mined from the hub model's own mistakes."""
+"""Paper profile: real parallel sentences, and task candidates mined from the hub model's own mistakes (stage `nmt_hub_data`)."""
 
 from __future__ import annotations
 
@@ -11,14 +10,7 @@ def _candidates(job: Job) -> dict[str, dict[str, str]]:
     return {t: {k: job.output[f"{t}_{k}"] for k in NMT_TASK_FILES} for t in job.params.nmt["tasks"]}
 
 
-def nmt_toy_data(job: Job) -> None:
-    from editlab.nmt.pipeline import make_toy_data
-
-    out = job.output
-    make_toy_data(job.params.nmt, job.params.seed, out.train, out.test, out.lexicon, _candidates(job))
-
-
-def nmt_hub_data(job: Job) -> None:
+def run(job: Job) -> None:
     from editlab.nmt.hub_data import make_hub_data
 
     out = job.output

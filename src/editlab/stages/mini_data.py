@@ -1,11 +1,11 @@
-"""Stage 1 (data.source = mini): the synthetic mini world in the real Cao FEVER / zsRE formats."""
+"""Write the synthetic mini world in the Cao FEVER / zsRE formats (stage `mini_data`)."""
 
 from __future__ import annotations
 
 from editlab.stages.job import Job
 
 
-def mini_data(job: Job) -> None:
+def run(job: Job) -> None:
     from editlab.data.mini_world import WorldConfig, write_mini_dataset
 
     out = job.output
