@@ -133,16 +133,17 @@ def record_stage(record: dict) -> tuple[str, str]:
 def test_every_ci_job_ran_with_the_import_closure_of_its_stage(ci_finished):
     """Each job of the real ci run recorded (Snakemake metadata) the digest of its stage's closure as it is
     now, and every editlab module the job really loaded is in that closure: nothing it imports is missed."""
+    tree = SourceTree(ci_finished / "src")    # the code the run ran (the test session's copy of src/)
     records = [json.loads(p.read_text()) for p in (ci_finished / ".snakemake" / "metadata").iterdir()]
     assert len(records) > 100
     seen: set[str] = set()
     for record in records:
         stage, digest = record_stage(record)
-        assert f"{stage}@{digest}" == stage_code(stage), f"rule {record['rule']}: stale or wrong code param"
+        assert f"{stage}@{digest}" == stage_code(stage, tree), f"rule {record['rule']}: stale or wrong code param"
         (log,) = ast.literal_eval(record["log"])
         loaded = re.findall(r"editlab modules loaded: (\S+)", (ci_finished / log).read_text())
         assert len(loaded) == 1, log
-        missing = set(loaded[0].split(",")) - set(stage_modules(stage))
+        missing = set(loaded[0].split(",")) - set(stage_modules(stage, tree))
         assert not missing, f"{log}: stage {stage} loaded modules outside its closure: {sorted(missing)}"
         seen.add(stage)
     assert {"mini_data", "splits", "fold", "base_model", "sme_stream", "aggregate_sme", "nmt_edit", "fig_cost"} <= seen

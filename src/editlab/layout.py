@@ -21,20 +21,18 @@ TPATCHER_FILES = {"activations": "activations.npz", "patches": "patches.safetens
                   "final_predictions": "final_predictions.jsonl"}
 NMT_TASK_FILES = ("requests", "generalization", "specificity")
 NMT_RANK_ONE_METHODS = ("rome", "r-rome")
-# Workflow key -> (task, release file name) of the Cao et al. / MEND release: a run keeps its data files
-# under these names, whatever the source (mini, cao, kilt).
-CAO_FILES = {
-    "fever_train": ("fever", "fever-train-kilt.jsonl"),
-    "fever_dev": ("fever", "fever-dev-kilt.jsonl"),
-    "zsre_train": ("zsre", "structured_zeroshot-train-new_annotated_final.jsonl"),
-    "zsre_dev": ("zsre", "structured_zeroshot-dev-new_annotated_final.jsonl"),
-}
+# A task's file names in the Cao et al. / MEND release; a run keeps its data files under these names,
+# whatever the source (mini, cao, kilt).
+RELEASE_NAMES = {"fever": "fever-{split}-kilt.jsonl", "zsre": "structured_zeroshot-{split}-new_annotated_final.jsonl"}
+# Workflow key -> (task, release file name).
+CAO_FILES = {f"{task}_{split}": (task, RELEASE_NAMES[task].format(split=split))
+             for task in TASKS for split in ("train", "dev")}
 
 
 def cao_path(data_dir: str | Path, task: str, split: str) -> Path:
-    """Where a run keeps a task's `train` / `dev` file: `<data_dir>/<task>/<release file name>`."""
-    folder, name = CAO_FILES[f"{task}_{split}"]
-    return Path(data_dir) / folder / name
+    """Where a run keeps a task's `train` / `dev` file: `<data_dir>/<task>/<release file name>` (`split` may
+    be a wildcard such as "{split}")."""
+    return Path(data_dir) / task / RELEASE_NAMES[task].format(split=split)
 
 
 @dataclass(frozen=True)
