@@ -11,11 +11,11 @@ if config["data"]["source"] == "cao":
 
     rule ingest_cao:
         # The archive (or release folder) and any data.files are inputs: a missing one fails the dry run,
-        # a replaced one reruns the ingest (editlab.data.ingest.ingest_sources).
+        # a replaced one reruns the ingest (editlab.stages.ingest_cao.ingest_sources).
         input:
             **ingest_sources(config["data"]),
         output:
-            # data_files of both tasks, keyed fever_train ... zsre_dev like editlab.data.ingest.CAO_FILES
+            # data_files of both tasks, keyed fever_train ... zsre_dev like editlab.layout.CAO_FILES
             **{
                 f"{t}_{k.removesuffix('_data')}": p
                 for t in TASKS

@@ -1,5 +1,5 @@
 # Stage 4: sequential model editing (DESIGN §6-7, §11). One job per stream: a fold (`fold{k}`) or, when
-# sme.long_stream.enabled, all folds concatenated (`long`). Each job is pinned to one GPU if any.
+# sme.long_stream.enabled, all folds concatenated (`long`). Each job is pinned to one GPU if any (the job wrapper, editlab.stages.job).
 # A killed job resumes from `.resume.pt` in its stream directory (never an output; docs/reliability.md).
 
 
@@ -11,7 +11,7 @@ rule sme_tpatcher:
     log:
         f"{LOGS}/sme/{{task}}/tpatcher/{{stream}}.log",
     benchmark:
-        f"{BENCH}/sme/{{task}}/tpatcher/{{stream}}.tsv"
+        LAYOUT.sme_bench("{task}", "tpatcher", "{stream}")
     wildcard_constraints:
         task="fever|zsre",
         stream=r"fold\d+|long",
@@ -40,7 +40,7 @@ rule sme_baseline:
     log:
         f"{LOGS}/sme/{{task}}/{{method}}/{{stream}}.log",
     benchmark:
-        f"{BENCH}/sme/{{task}}/{{method}}/{{stream}}.tsv"
+        LAYOUT.sme_bench("{task}", "{method}", "{stream}")
     wildcard_constraints:
         task="fever|zsre",
         method="ft|ftkl",
