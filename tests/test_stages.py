@@ -124,7 +124,7 @@ def test_every_rule_declares_the_code_of_the_stage_its_script_runs():
 
 
 def record_stage(record: dict) -> tuple[str, str]:
-    found = re.findall(r"'(\w+)@([0-9a-f]{16})'", record["params"])
+    found = [m.groups() for p in record["params"] if (m := re.fullmatch(r"'(\w+)@([0-9a-f]{16})'", p))]
     assert len(found) == 1, f"rule {record['rule']}: params without exactly one stage code: {record['params']}"
     return found[0]
 
@@ -140,7 +140,7 @@ def test_every_ci_job_ran_with_the_import_closure_of_its_stage(ci_finished):
     for record in records:
         stage, digest = record_stage(record)
         assert f"{stage}@{digest}" == stage_code(stage, tree), f"rule {record['rule']}: stale or wrong code param"
-        (log,) = ast.literal_eval(record["log"])
+        (log,) = record["log"]
         loaded = re.findall(r"editlab modules loaded: (\S+)", (ci_finished / log).read_text())
         assert len(loaded) == 1, log
         missing = set(loaded[0].split(",")) - set(stage_modules(stage, tree))
@@ -183,7 +183,8 @@ def test_ingest_declares_its_archive_and_local_files(tmp_path):
     # an archive that does not exist fails the dry run, naming it
     (wf / "t.yaml").write_text(yaml.safe_dump({"name": "t", "data": {"source": "cao", "cao": {"path": "nowhere.zip"}}}))
     proc = run_snakemake(wf, "-n", "--configfile", "t.yaml", "--", *targets, check=False)
-    assert proc.returncode != 0 and "MissingInputException" in proc.stderr and "nowhere.zip" in proc.stderr
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "MissingInputException" in out and "nowhere.zip" in out, out[-3000:]
     # a zip for three files, data.files routes the fourth
     rows = cao_rows()
     with zipfile.ZipFile(wf / "data.zip", "w") as zf:
