@@ -23,6 +23,7 @@ import torch
 
 from editlab.config import load_config
 from editlab.io import write_json
+from editlab.layout import Layout
 from editlab.runtime import script_logging
 from editlab.sme.speed import fold_inputs, time_path
 
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger().setLevel(logging.INFO)
         config = load_config(*args.config)
         torch.set_num_threads(args.threads)
-        f = fold_inputs(args.task, Path("results") / config["name"], config)
+        f = fold_inputs(args.task, Layout.from_config(config), config)
         settings = [("cached", d) for d in args.draws] + ([] if args.no_reference else [("reference", 1)])
         report = {}
         for path_name, n_draws in settings:

@@ -22,6 +22,7 @@ import torch
 
 from editlab.config import load_config
 from editlab.io import write_json
+from editlab.layout import Layout
 from editlab.runtime import script_logging
 from editlab.sme.speed import SPEED_TASKS, speed_report
 
@@ -42,9 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     with script_logging(None):
         logging.getLogger().setLevel(logging.INFO)
         config = load_config(*args.config)
-        results = args.results or Path("results") / config["name"]
+        # --results results/<name>: the layout of that run (its workflow directory is two levels up)
+        layout = Layout(args.results.name, str(args.results.parent.parent)) if args.results else Layout.from_config(config)
         torch.set_num_threads(args.threads)
-        report = speed_report(config, results, args.tasks, edits=args.edits, base_edits=args.base_edits,
+        report = speed_report(config, layout, args.tasks, edits=args.edits, base_edits=args.base_edits,
                               base_steps=args.base_steps, base_memory=args.base_memory)
         if args.out:
             write_json(args.out, report)

@@ -15,10 +15,10 @@ import statistics
 from pathlib import Path
 
 from editlab.config import load_config
-from editlab.data.ingest import cao_path
 from editlab.editors.site import ffn_site
 from editlab.editors.task_ops import task_ops
 from editlab.io import read_json
+from editlab.layout import Layout
 from editlab.models.build import load_base_model
 from editlab.runtime import script_logging
 from editlab.sme.paths import execution_path
@@ -27,11 +27,8 @@ from editlab.sme.runner import load_stream_data, run_stream
 METRICS = ("SR", "GR", "ER", "TrainR", "TestR", "n_edits", "seconds_per_edit")
 
 
-def stream_files(results: Path, task: str, fold: int) -> dict:
-    splits = results / "splits" / task
-    return {"base_model": results / "base" / task / "model", "train_data": cao_path(results / "data", task, "train"),
-            "dev_data": cao_path(results / "data", task, "dev"), **{s: splits / f"{s}.txt" for s in ("trainr", "test", "memory", "val")},
-            "folds": [splits / f"fold{fold}.txt"]}
+def stream_files(layout: Layout, task: str, fold: int) -> dict:
+    return layout.stream_inputs(task, [f"fold{fold}"])
 
 
 def spread(values: list[float]) -> dict:
@@ -41,11 +38,11 @@ def spread(values: list[float]) -> dict:
     return {"mean": statistics.fmean(values), "sd": statistics.stdev(values) if len(values) > 1 else 0.0}
 
 
-def base_accuracy_agreement(task: str, config: dict, results: Path) -> dict:
+def base_accuracy_agreement(task: str, config: dict, layout: Layout) -> dict:
     """Per-example agreement of the two paths' correctness judgements on the base model's test set
     (zsRE: teacher-forced argmax vs greedy generation)."""
-    model, tokenizer = load_base_model(task, results / "base" / task / "model")
-    data = load_stream_data(task, stream_files(results, task, 0))
+    model, tokenizer = load_base_model(task, Path(layout.base_model(task)))
+    data = load_stream_data(task, stream_files(layout, task, 0))
     site = ffn_site(task, model)
     ops = task_ops(task, tokenizer, model, config["base"][task]["train"])
     judged = {name: execution_path(name, site, ops, "cpu").correct(data.test) for name in ("cached", "reference")}
@@ -63,22 +60,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     config = load_config(*args.config)
-    results = Path("results") / config["name"]
+    layout = Layout.from_config(config)
     report: dict = {}
     with script_logging(None):
         for task in args.tasks:
             folds = args.folds if args.folds is not None else range(config["splits"][task]["n_folds"])
             rows = {"cached": [], "reference": []}
             for k in folds:
-                out = results / "sme_reference" / task / "tpatcher" / f"fold{k}"
+                out = Path(layout.sme_reference_dir(task, "tpatcher", f"fold{k}"))
                 if not (out / "summary.json").exists():
-                    run_stream(task, "tpatcher", config, stream_files(results, task, k), out, f"fold{k}",
+                    run_stream(task, "tpatcher", config, stream_files(layout, task, k), out, f"fold{k}",
                                path_name="reference", threads=args.threads)
                 rows["reference"].append(read_json(out / "summary.json"))
-                rows["cached"].append(read_json(results / "sme" / task / "tpatcher" / f"fold{k}" / "summary.json"))
+                rows["cached"].append(read_json(layout.sme_file(task, "tpatcher", f"fold{k}", "summary.json")))
             report[task] = {path: {m: spread([r[m] for r in summaries]) for m in METRICS}
                             for path, summaries in rows.items()}
-            report[task]["base_test_agreement"] = base_accuracy_agreement(task, config, results)
+            report[task]["base_test_agreement"] = base_accuracy_agreement(task, config, layout)
             print(task, "base test-set correctness, cached vs reference judgement:",
                   json.dumps(report[task]["base_test_agreement"]))
             for m in METRICS:

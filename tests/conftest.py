@@ -44,9 +44,11 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
-def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 2400) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--resources", "gpu=0", *args]
-    env = dict(os.environ, PYTHONHASHSEED="0")
+def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 2400, gpus: int = 0,
+                  env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--resources", f"gpu={gpus}", *args]
+    env = {k: v for k, v in os.environ.items() if k != "SLURM_JOB_ID"}
+    env.update(PYTHONHASHSEED="0", **(env_extra or {}))
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
@@ -54,12 +56,21 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 
 
 
 CI_CONFIG = ("--configfile", "config/ci.yaml")
+# The shared ci run hands out 2 GPU tokens over 2 pretend slots (editlab.gpu, no CUDA needed: jobs still
+# run on CPU, so the results are those of --resources gpu=0), so that its job logs show the slot claims.
+CI_GPUS = 2
+
+
+def ci_gpu_env(workdir: Path) -> dict[str, str]:
+    """EDITLAB_GPU_SLOTS for the shared ci run, with lock files of its own (not shared with other runs)."""
+    return {"EDITLAB_GPU_SLOTS": str(CI_GPUS), "EDITLAB_GPU_LOCK_DIR": str(workdir.parent / "gpu-locks")}
 
 
 def shared_ci_run(tmp_path_factory, name: str) -> Path:
     """A workflow copy in which the whole config/ci.yaml workflow has run (`snakemake --configfile
-    config/ci.yaml`, default target), once per test session and `name`: the pytest-xdist workers share
-    one directory, the first to get here runs it under a file lock, the others wait for it and use it.
+    config/ci.yaml --resources gpu=2`, EDITLAB_GPU_SLOTS=2, default target), once per test session and
+    `name`: the pytest-xdist workers share one directory, the first to get here runs it under a file lock,
+    the others wait for it and use it.
     (A session-wide lock, not xdist_group: the groups do not keep tests on one worker with pytest 9.2
     and pytest-xdist 3.8, whose group suffix on node ids no longer takes effect.)"""
     root = tmp_path_factory.getbasetemp()
@@ -75,7 +86,7 @@ def shared_ci_run(tmp_path_factory, name: str) -> Path:
             if workdir.parent.exists():
                 shutil.rmtree(workdir.parent)  # an earlier worker died mid-run
             try:
-                run_snakemake(copy_workflow(workdir), *CI_CONFIG)
+                run_snakemake(copy_workflow(workdir), *CI_CONFIG, gpus=CI_GPUS, env_extra=ci_gpu_env(workdir))
             except Exception as exc:
                 failed.write_text(str(exc))
                 raise

@@ -116,6 +116,9 @@ def job_stats(output: str) -> dict[str, int]:
 @pytest.mark.parametrize("source", ["cao", "kilt"])
 def test_paper_profile_dry_run_shows_the_full_dag(tmp_path, source):
     wf = copy_workflow(tmp_path / "wf")
+    # the archive is an input of ingest_cao: the dry run needs it to exist (an empty stand-in will do)
+    (wf / "data/paper").mkdir(parents=True)
+    (wf / "data/paper/data.zip").write_bytes(b"")
     proc = snakemake(wf, "-n", "--configfile", "config/paper.yaml", "--config", f"data={{'source': '{source}'}}")
     stats = job_stats(proc.stdout)
     paper = load_config(REPO / "config/paper.yaml")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -168,3 +169,61 @@ def test_profiles_say_what_the_docs_say():
     slurm = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
     assert slurm["executor"] == "slurm" and "cores" not in slurm  # --cores all would cap remote threads
     assert "gpu=8" in slurm["resources"] and slurm["set-resources"]["base_model"]["gpu"] == 1
+
+
+# --- the real ci workflow's jobs ------------------------------------------------------------------------
+
+LOG_TIME = r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})"
+
+
+def planned_jobs(workdir: Path, gpus: int) -> dict[str, int]:
+    """Log file -> gpu tokens of every job of the ci workflow, as Snakemake plans them (`-n --forceall`)."""
+    from conftest import CI_CONFIG, run_snakemake
+
+    proc = run_snakemake(workdir, "-n", "--forceall", *CI_CONFIG, gpus=gpus)
+    jobs = {}
+    for block in re.split(r"^(?=(?:local)?rule \w+:)", proc.stdout, flags=re.M):
+        log = re.search(r"^    log: (\S+)$", block, flags=re.M)
+        resources = re.search(r"^    resources: (.*)$", block, flags=re.M)
+        if log and resources:
+            tokens = re.search(r"\bgpu=(\d+)", resources.group(1))
+            jobs[log.group(1)] = int(tokens.group(1)) if tokens else 0
+    return jobs
+
+
+def held_span(text: str, log: str) -> tuple[str, float, float]:
+    """(slot, claimed at, released at) from a job log's claim and release lines."""
+    from datetime import datetime
+
+    claim = re.findall(LOG_TIME + r" editlab.gpu INFO claimed GPU slot\(s\) (\S+) ", text)
+    release = re.findall(LOG_TIME + r" editlab.gpu INFO releasing GPU slot\(s\) (\S+)$", text, flags=re.M)
+    assert len(claim) == 1 and len(release) == 1 and claim[0][1] == release[0][1], f"{log}: {claim} {release}"
+    stamp = lambda s: datetime.strptime(s, "%Y-%m-%d %H:%M:%S,%f").timestamp()  # noqa: E731
+    return claim[0][1], stamp(claim[0][0]), stamp(release[0][0])
+
+
+@pytest.mark.slow
+def test_ci_workflow_gpu_jobs_name_their_slot_and_never_share_one(ci_finished, tmp_path):
+    """The shared ci run ran with --resources gpu=2 over EDITLAB_GPU_SLOTS=2 (conftest): every job that held
+    a gpu token logged the one slot it claimed (SME folds and NMT jobs included), no two jobs overlapping
+    in time held the same slot, and every other job logged that it runs on CPU."""
+    from conftest import CI_GPUS, copy_workflow
+
+    jobs = planned_jobs(copy_workflow(tmp_path / "wf"), CI_GPUS)
+    gpu_logs = sorted(log for log, tokens in jobs.items() if tokens)
+    assert {log.split("/")[2] for log in gpu_logs} == {"base", "sme", "nmt"} and len(gpu_logs) >= 30
+    spans: dict[str, list[tuple[float, float]]] = {}
+    everything = []
+    for log, tokens in jobs.items():
+        text = (ci_finished / log).read_text()
+        assert re.search(rf"editlab.job INFO job: stage \w+, rule \w+, \d+ thread\(s\), {tokens} gpu token\(s\)", text), log
+        if tokens:
+            slot, start, end = held_span(text, log)
+            spans.setdefault(slot, []).append((start, end))
+            everything.append((start, end))
+        else:
+            assert "running on CPU (no gpu tokens for this job)" in text and "claimed GPU slot" not in text, log
+    assert set(spans) == {"0", "1"}, "both slots were used"
+    for slot, intervals in spans.items():
+        assert not overlaps(intervals), f"slot {slot} held by two ci jobs at once: {overlaps(intervals)}"
+    assert overlaps(everything), "no two gpu jobs ever ran at once: the check above would prove nothing"

@@ -100,7 +100,9 @@ def claim_gpus(
     """
     env = os.environ if env is None else env
     if "SLURM_JOB_ID" in env:
-        yield GpuClaim(tuple(d for d in env.get("CUDA_VISIBLE_DEVICES", "").split(",") if d), "slurm")
+        given = tuple(d for d in env.get("CUDA_VISIBLE_DEVICES", "").split(",") if d)
+        log.info("under SLURM: using the devices it pinned (%s)", ",".join(given) or "none")
+        yield GpuClaim(given, "slurm")
         return
     devices = available_devices(env)
     if n_gpus <= 0 or not devices:
@@ -139,5 +141,8 @@ def claim_gpus(
         log.info("claimed GPU slot(s) %s (locks in %s)", ",".join(claimed), lock_root)
         yield GpuClaim(claimed, "local slot lock")
     finally:
+        if len(held) == n_gpus:
+            # logged while still held, so that a log's claim..release span lies inside the real hold
+            log.info("releasing GPU slot(s) %s", ",".join(d for d in devices if d in held))
         for fd in held.values():
             os.close(fd)  # closing the descriptor releases the flock

@@ -5,14 +5,8 @@
 rule aggregate_sme_method:
     input:
         summaries=lambda wc: sme_fold_outputs(wc.task, wc.method, "summary.json"),
-        code=library(
-            "results/aggregate.py",
-            "results/fold_outputs.py",
-            "results/intervals.py",
-            "results/settings.py",
-        ),
     output:
-        f"{RESULTS}/tables/sme/{{task}}/{{method}}.csv",
+        LAYOUT.method_table("sme", "{task}", "{method}"),
     log:
         f"{LOGS}/tables/sme_{{task}}_{{method}}.log",
     wildcard_constraints:
@@ -25,6 +19,7 @@ rule aggregate_sme_method:
         mem_mb=1000,
     params:
         report=report_section(),
+        code=STAGE_CODE("aggregate_sme"),
     script:
         "../scripts/aggregate_sme.py"
 
@@ -32,14 +27,13 @@ rule aggregate_sme_method:
 rule collect_sme:
     input:
         tables=sme_method_tables("sme"),
-        code=library("results/aggregate.py", "provenance.py"),
     output:
         report(
-            f"{RESULTS}/tables/sme.csv",
+            LAYOUT.table("sme"),
             caption="../report/sme_csv.rst",
             category="SME tables",
         ),
-        provenance=f"{RESULTS}/tables/sme.provenance.json",
+        provenance=LAYOUT.table_provenance("sme"),
     log:
         f"{LOGS}/tables/sme.log",
     conda:
@@ -47,19 +41,20 @@ rule collect_sme:
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        code=STAGE_CODE("collect_tables"),
     script:
         "../scripts/collect_tables.py"
 
 
 rule main_table:
     input:
-        table=f"{RESULTS}/tables/sme.csv",
-        code=library("results/tables.py"),
+        table=LAYOUT.table("sme"),
     output:
-        md=f"{FIGURES}/table_main.md",
-        tex=f"{FIGURES}/table_main.tex",
+        md=LAYOUT.figure("table_main", "md"),
+        tex=LAYOUT.figure("table_main", "tex"),
         html=report(
-            f"{FIGURES}/table_main.html",
+            LAYOUT.figure("table_main", "html"),
             caption="../report/table_main.rst",
             category="SME tables",
         ),
@@ -75,6 +70,7 @@ rule main_table:
         methods=sme_methods(),
         tasks=TASKS,
         profile=NAME,
+        code=STAGE_CODE("render_table"),
     script:
         "../scripts/render_table.py"
 
@@ -84,14 +80,8 @@ rule cost_sme_method:
         summaries=lambda wc: sme_fold_outputs(wc.task, wc.method, "summary.json"),
         edits=lambda wc: sme_fold_outputs(wc.task, wc.method, "edits.jsonl"),
         benchmarks=lambda wc: sme_fold_benchmarks(wc.task, wc.method),
-        code=library(
-            "results/aggregate.py",
-            "results/fold_outputs.py",
-            "results/intervals.py",
-            "results/settings.py",
-        ),
     output:
-        f"{RESULTS}/tables/cost/{{task}}/{{method}}.csv",
+        LAYOUT.method_table("cost", "{task}", "{method}"),
     log:
         f"{LOGS}/tables/cost_{{task}}_{{method}}.log",
     wildcard_constraints:
@@ -104,6 +94,7 @@ rule cost_sme_method:
         mem_mb=1000,
     params:
         report=report_section(),
+        code=STAGE_CODE("cost_sme"),
     script:
         "../scripts/cost_sme.py"
 
@@ -111,10 +102,9 @@ rule cost_sme_method:
 rule collect_cost:
     input:
         tables=sme_method_tables("cost"),
-        code=library("results/aggregate.py", "provenance.py"),
     output:
-        f"{RESULTS}/tables/cost.csv",
-        provenance=f"{RESULTS}/tables/cost.provenance.json",
+        LAYOUT.table("cost"),
+        provenance=LAYOUT.table_provenance("cost"),
     log:
         f"{LOGS}/tables/cost.log",
     conda:
@@ -122,19 +112,20 @@ rule collect_cost:
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        code=STAGE_CODE("collect_tables"),
     script:
         "../scripts/collect_tables.py"
 
 
 rule cost_table:
     input:
-        table=f"{RESULTS}/tables/cost.csv",
-        code=library("results/tables.py"),
+        table=LAYOUT.table("cost"),
     output:
-        md=f"{FIGURES}/table_cost.md",
-        tex=f"{FIGURES}/table_cost.tex",
+        md=LAYOUT.figure("table_cost", "md"),
+        tex=LAYOUT.figure("table_cost", "tex"),
         html=report(
-            f"{FIGURES}/table_cost.html",
+            LAYOUT.figure("table_cost", "html"),
             caption="../report/table_cost.rst",
             category="SME tables",
         ),
@@ -150,5 +141,6 @@ rule cost_table:
         methods=sme_methods(),
         tasks=TASKS,
         profile=NAME,
+        code=STAGE_CODE("render_table"),
     script:
         "../scripts/render_table.py"

@@ -5,19 +5,9 @@ rule base_model:
     input:
         unpack(lambda wc: data_files(wc.task)),
         unpack(lambda wc: split_files(wc.task)),
-        code=library(
-            "models/build.py",
-            "models/train.py",
-            "models/pipeline.py",
-            "tasks/__init__.py",
-            "tasks/fever.py",
-            "tasks/zsre.py",
-            "models/tokenizer.py",
-            "provenance.py",
-        ),
     output:
-        model=directory(f"{RESULTS}/base/{{task}}/model"),
-        metrics=f"{RESULTS}/base/{{task}}/metrics.json",
+        model=directory(LAYOUT.base_model("{task}")),
+        metrics=LAYOUT.base_metrics("{task}"),
     log:
         f"{LOGS}/base/{{task}}.log",
     benchmark:
@@ -34,5 +24,6 @@ rule base_model:
     params:
         base=lambda wc: config["base"][wc.task],
         seed=config["seed"],
+        code=STAGE_CODE("base_model"),
     script:
         "../scripts/train_base.py"

@@ -1,51 +1,37 @@
 # Shared paths and input functions. Every output lives under results/{name}/ (DESIGN §11).
 
+from editlab.layout import NMT_RANK_ONE_METHODS, NMT_TASK_FILES, TASKS, Layout
+from editlab.stages import StageCode
+from editlab.stages.ingest_cao import ingest_sources
+
 NAME = config["name"]
-RESULTS = f"results/{NAME}"
-FIGURES = f"figures/{NAME}"
-LOGS = f"logs/{NAME}"
-BENCH = f"benchmarks/out/{NAME}"
-TASKS = ["fever", "zsre"]
-SCRIPTS = "workflow/scripts"
-
-
-def library(*modules):
-    """Library source files a rule depends on, so editing them reruns exactly that rule."""
-    return [f"src/editlab/{m}" for m in modules]
+# Every path comes from the library's layout (editlab.layout); LOGS and BENCH are its trees for log/benchmark lines.
+LAYOUT = Layout.from_config(config)
+LOGS = LAYOUT.logs()
+BENCH = LAYOUT.bench()
+TASKS = list(TASKS)
+# params.code of a rule: the digest of its stage's import closure (editlab.stages.codedeps), so that any
+# change of code a job imports, and only that, reruns it (Snakemake's params rerun trigger).
+STAGE_CODE = StageCode(SRC)
 
 
 def data_files(task):
     """The Cao-format train/dev files of a task (keys train_data, dev_data), whatever the source (mini, cao, kilt)."""
-    if task == "fever":
-        return {
-            "train_data": f"{RESULTS}/data/fever/fever-train-kilt.jsonl",
-            "dev_data": f"{RESULTS}/data/fever/fever-dev-kilt.jsonl",
-        }
-    return {
-        "train_data": f"{RESULTS}/data/zsre/structured_zeroshot-train-new_annotated_final.jsonl",
-        "dev_data": f"{RESULTS}/data/zsre/structured_zeroshot-dev-new_annotated_final.jsonl",
-    }
-
-
-SPLIT_NAMES = ["train", "val", "edit", "test", "trainr", "memory"]
+    return LAYOUT.data_files(task)
 
 
 def split_files(task):
-    return {s: f"{RESULTS}/splits/{task}/{s}.txt" for s in SPLIT_NAMES}
+    return LAYOUT.split_files(task)
 
 
 def fold_files(task):
-    return [
-        f"{RESULTS}/splits/{task}/fold{k}.txt"
-        for k in range(config["splits"][task]["n_folds"])
-    ]
+    return LAYOUT.fold_files(task, config["splits"][task]["n_folds"])
 
 
 def base_targets():
-    return [f"{RESULTS}/base/{task}/metrics.json" for task in TASKS]
+    return [LAYOUT.base_metrics(task) for task in TASKS]
 
 
-# Results stage (aggregate.smk, figures.smk). The sme section lands with the editing stage, hence .get.
 DEFAULT_SME_METHODS = ["tpatcher", "ft", "ftkl"]
 DEFAULT_LONG_STREAM_METHODS = ["tpatcher", "ft"]
 
@@ -70,21 +56,21 @@ def report_section():
 def sme_fold_outputs(task, method, filename):
     """One contract file (summary.json, edits.jsonl, ...) of every fold of a task and method."""
     return [
-        f"{RESULTS}/sme/{task}/{method}/fold{k}/{filename}"
+        LAYOUT.sme_file(task, method, f"fold{k}", filename)
         for k in range(config["splits"][task]["n_folds"])
     ]
 
 
 def sme_fold_benchmarks(task, method):
     return [
-        f"{BENCH}/sme/{task}/{method}/fold{k}.tsv"
+        LAYOUT.sme_bench(task, method, f"fold{k}")
         for k in range(config["splits"][task]["n_folds"])
     ]
 
 
 def sme_method_tables(kind):
     return [
-        f"{RESULTS}/tables/{kind}/{task}/{method}.csv"
+        LAYOUT.method_table(kind, task, method)
         for task in TASKS
         for method in sme_methods()
     ]
@@ -92,11 +78,7 @@ def sme_method_tables(kind):
 
 def edit_speed_files():
     """benchmarks/edit_speed.py's JSON as stored by the editing stage, when the cost figure shows it."""
-    return (
-        [f"{RESULTS}/benchmarks/edit_speed.json"]
-        if report_section().get("edit_speed", False)
-        else []
-    )
+    return [LAYOUT.edit_speed()] if report_section().get("edit_speed", False) else []
 
 
 def heatmap_fold():
@@ -114,11 +96,11 @@ def heatmap_fold():
 
 
 def figure_files(stem):
-    return [f"{FIGURES}/{stem}.pdf", f"{FIGURES}/{stem}.png"]
+    return LAYOUT.figure_files(stem)
 
 
 def table_files(stem):
-    return [f"{FIGURES}/{stem}.{ext}" for ext in ("md", "tex", "html")]
+    return LAYOUT.figure_files(stem, ("md", "tex", "html"))
 
 
 def results_targets():
@@ -126,7 +108,7 @@ def results_targets():
     figures = report_section().get(
         "figures", ["sme_curves", "patch_activations", "long_stream", "cost"]
     )
-    targets = [f"{RESULTS}/tables/sme.csv", f"{RESULTS}/tables/cost.csv"]
+    targets = [LAYOUT.table("sme"), LAYOUT.table("cost")]
     targets += table_files("table_main") + table_files("table_cost")
     if "sme_curves" in figures:
         for task in TASKS:
@@ -141,31 +123,8 @@ def results_targets():
     return targets
 
 
-SME_CODE = library(
-    "sme/runner.py",
-    "sme/paths.py",
-    "sme/metrics.py",
-    "sme/state.py",
-    "editors/__init__.py",
-    "editors/base.py",
-    "editors/site.py",
-    "editors/patch.py",
-    "editors/task_ops.py",
-    "models/build.py",
-    "tasks/fever.py",
-    "tasks/zsre.py",
-    "data/splits.py",
-    "sme/resume.py",
-    "provenance.py",
-)
-# The editor modules each method runs (on top of SME_CODE), so editing one editor reruns only its folds.
-EDITOR_CODE = {
-    "tpatcher": library(
-        "editors/tpatcher.py", "editors/losses.py", "patchfile.py"
-    ),  # + patch export
-    "ft": library("editors/ft.py"),
-    "ftkl": library("editors/ft.py", "editors/ftkl.py"),
-}
+# The config sections of one method each (sme.<method>): a fold job depends on its own section only.
+SME_METHOD_SECTIONS = ("tpatcher", "ft", "ftkl")
 
 
 def sme_settings(method):
@@ -174,24 +133,17 @@ def sme_settings(method):
     return {
         k: v
         for k, v in config["sme"].items()
-        if k not in ("methods", "long_stream", *EDITOR_CODE) or k == method
+        if k not in ("methods", "long_stream", *SME_METHOD_SECTIONS) or k == method
     }
 
 
 def sme_inputs(wc):
     """Base model, data, the evaluation/memory splits, and the stream's fold file(s)."""
-    splits = split_files(wc.task)
-    if wc.stream == "long":
-        folds = fold_files(wc.task)
-    else:
-        folds = [f"{RESULTS}/splits/{wc.task}/{wc.stream}.txt"]
-    return {
-        "base_model": f"{RESULTS}/base/{wc.task}/model",
-        **data_files(wc.task),
-        **{name: splits[name] for name in ("trainr", "test", "memory", "val")},
-        "folds": folds,
-        "code": SME_CODE + EDITOR_CODE[getattr(wc, "method", "tpatcher")],
-    }
+    n_folds = config["splits"][wc.task]["n_folds"]
+    streams = (
+        [f"fold{k}" for k in range(n_folds)] if wc.stream == "long" else [wc.stream]
+    )
+    return LAYOUT.stream_inputs(wc.task, streams)
 
 
 def sme_targets():
@@ -200,14 +152,11 @@ def sme_targets():
     targets = []
     for task in TASKS:
         for method in sme.get("methods", []):
-            targets += [
-                f"{RESULTS}/sme/{task}/{method}/fold{k}/summary.json"
-                for k in range(config["splits"][task]["n_folds"])
-            ]
+            targets += sme_fold_outputs(task, method, "summary.json")
         long_stream = sme.get("long_stream") or {}
         if long_stream.get("enabled"):
             targets += [
-                f"{RESULTS}/sme/{task}/{method}/long/summary.json"
+                LAYOUT.sme_file(task, method, "long", "summary.json")
                 for method in long_stream.get("methods", ["tpatcher", "ft"])
             ]
     return targets
@@ -227,15 +176,13 @@ def all_targets():
 # --- NMT rank-one editing (DESIGN §8) ---
 from editlab.nmt.hparams import model_tag as nmt_model_tag
 
-NMT = f"{RESULTS}/nmt"
-NMT_TASK_FILES = ["requests", "generalization", "specificity"]
 NMT_TASK_RE = "hallucination|memorised|copy|mistranslation"
 
 
 def nmt_candidate_files():
     """Task files as written by the data rule, before the behaviour probe."""
     return {
-        f"{task}_{kind}": f"{NMT}/data/candidates/{task}/{kind}.jsonl"
+        f"{task}_{kind}": LAYOUT.nmt_candidate_file(task, kind)
         for task in config["nmt"]["tasks"]
         for kind in NMT_TASK_FILES
     }
@@ -243,35 +190,37 @@ def nmt_candidate_files():
 
 def nmt_task_files(task):
     """Task files after the probe: only requests that really show the behaviour, with negatives."""
-    return {kind: f"{NMT}/tasks/{task}/{kind}.jsonl" for kind in NMT_TASK_FILES}
+    return LAYOUT.nmt_task_files(task)
+
+
+def nmt_corpus_files():
+    return {
+        k: LAYOUT.nmt_data(f)
+        for k, f in (
+            ("train", "train.jsonl"),
+            ("test", "test.jsonl"),
+            ("lexicon", "lexicon.json"),
+        )
+    }
 
 
 def nmt_model_inputs(wildcards):
-    if config["nmt"]["source"] == "toy":
-        return {
-            k: f"{NMT}/data/{f}"
-            for k, f in (
-                ("train", "train.jsonl"),
-                ("test", "test.jsonl"),
-                ("lexicon", "lexicon.json"),
-            )
-        }
-    return {}
+    return nmt_corpus_files() if config["nmt"]["source"] == "toy" else {}
 
 
 def nmt_stats_file(task):
     locus = config["nmt"]["locus"][task]
-    return f"{NMT}/stats/{nmt_model_tag(config['nmt'])}/{locus['side']}_layer{locus['layer']}.safetensors"
+    return LAYOUT.nmt_stats(nmt_model_tag(config["nmt"]), locus["side"], locus["layer"])
 
 
 def nmt_edit_inputs(wildcards):
     inputs = {
         **nmt_task_files(wildcards.task),
-        "model": f"{NMT}/model",
-        "test": f"{NMT}/data/test.jsonl",
-        "corpus": f"{NMT}/data/train.jsonl",
+        "model": LAYOUT.nmt_model(),
+        "test": LAYOUT.nmt_data("test.jsonl"),
+        "corpus": LAYOUT.nmt_data("train.jsonl"),
     }
-    if wildcards.method in ("rome", "r-rome"):
+    if wildcards.method in NMT_RANK_ONE_METHODS:
         inputs["stats"] = nmt_stats_file(wildcards.task)
     return inputs
 
@@ -293,7 +242,7 @@ def nmt_edit_params(wildcards):
 
 def nmt_summary_files():
     return [
-        f"{NMT}/{task}/{method}/{kind}.json"
+        LAYOUT.nmt_edit_file(task, method, f"{kind}.json")
         for task in config["nmt"]["tasks"]
         for method in config["nmt"]["methods"]
         for kind in ("summary", "sequential")
@@ -305,18 +254,16 @@ def nmt_targets():
         return []
     return (
         [
-            f"{RESULTS}/tables/nmt.csv",
-            f"{FIGURES}/nmt_table.md",
-            f"{FIGURES}/nmt_table.tex",
-            f"{FIGURES}/nmt_metrics.pdf",
-            f"{FIGURES}/nmt_metrics.png",
-            f"{NMT}/model_metrics.json",
+            LAYOUT.table("nmt"),
+            *LAYOUT.figure_files("nmt_table", ("md", "tex")),
+            *LAYOUT.figure_files("nmt_metrics"),
+            LAYOUT.nmt("model_metrics.json"),
         ]
-        + [f"{NMT}/tasks/{task}/presence.json" for task in config["nmt"]["tasks"]]
+        + [LAYOUT.nmt_presence(task) for task in config["nmt"]["tasks"]]
         + [
-            f"{NMT}/{task}/{method}/patch/patches.json"
+            LAYOUT.nmt_edit_file(task, method, "patch/patches.json")
             for task in config["nmt"]["tasks"]
             for method in config["nmt"]["methods"]
-            if method in ("rome", "r-rome")
+            if method in NMT_RANK_ONE_METHODS
         ]
     )

@@ -5,14 +5,13 @@
 if config["data"]["source"] == "mini":
 
     rule mini_data:
-        input:
-            library("data/mini_world.py"),
         output:
-            fever_train=f"{RESULTS}/data/fever/fever-train-kilt.jsonl",
-            fever_dev=f"{RESULTS}/data/fever/fever-dev-kilt.jsonl",
-            zsre_train=f"{RESULTS}/data/zsre/structured_zeroshot-train-new_annotated_final.jsonl",
-            zsre_dev=f"{RESULTS}/data/zsre/structured_zeroshot-dev-new_annotated_final.jsonl",
-            world=f"{RESULTS}/data/world.json",
+            **{
+                f"{t}_{k.removesuffix('_data')}": p
+                for t in TASKS
+                for k, p in data_files(t).items()
+            },
+            world=LAYOUT.world(),
         log:
             f"{LOGS}/data/mini_data.log",
         benchmark:
@@ -24,5 +23,6 @@ if config["data"]["source"] == "mini":
             # config values as params so that changing them reruns the rule (and everything downstream)
             mini=config["data"].get("mini"),
             seed=config["seed"],
+            code=STAGE_CODE("mini_data"),
         script:
             "../scripts/mini_data.py"

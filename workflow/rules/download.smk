@@ -10,10 +10,12 @@ if config["data"]["source"] == "cao":
         ingest_cao,
 
     rule ingest_cao:
+        # The archive (or release folder) and any data.files are inputs: a missing one fails the dry run,
+        # a replaced one reruns the ingest (editlab.stages.ingest_cao.ingest_sources).
         input:
-            code=library("data/ingest.py", "data/readers.py", "data/download.py"),
+            **ingest_sources(config["data"]),
         output:
-            # data_files of both tasks, keyed fever_train ... zsre_dev like editlab.data.ingest.CAO_FILES
+            # data_files of both tasks, keyed fever_train ... zsre_dev like editlab.layout.CAO_FILES
             **{
                 f"{t}_{k.removesuffix('_data')}": p
                 for t in TASKS
@@ -29,6 +31,7 @@ if config["data"]["source"] == "cao":
             runtime=30,
         params:
             data=config["data"],
+            code=STAGE_CODE("ingest_cao"),
         script:
             "../scripts/ingest_data.py"
 
@@ -41,10 +44,8 @@ if config["data"]["source"] == "kilt":
     KILT_FILES = config["data"]["kilt"]["files"]
 
     rule download_kilt:
-        input:
-            code=library("data/download.py"),
         output:
-            f"{RESULTS}/data/kilt/{{name}}",
+            LAYOUT.kilt_file("{name}"),
         log:
             f"{LOGS}/data/download_{{name}}.log",
         wildcard_constraints:
@@ -59,15 +60,15 @@ if config["data"]["source"] == "kilt":
             url=lambda wc: KILT_FILES[wc.name]["url"],
             sha256=lambda wc: KILT_FILES[wc.name].get("sha256"),
             download=config["data"].get("download", {}),
+            code=STAGE_CODE("download_file"),
         script:
             "../scripts/download_file.py"
 
     rule backtranslate_fever:
         input:
-            kilt=f"{RESULTS}/data/kilt/fever-{{split}}-kilt.jsonl",
-            code=library("data/backtranslate.py", "gpu.py", "runtime.py"),
+            kilt=LAYOUT.kilt_file("fever-{split}-kilt.jsonl"),
         output:
-            f"{RESULTS}/data/fever/fever-{{split}}-kilt.jsonl",
+            LAYOUT.data_file("fever", "{split}"),
         log:
             f"{LOGS}/data/backtranslate_fever_{{split}}.log",
         benchmark:
@@ -83,15 +84,15 @@ if config["data"]["source"] == "kilt":
             runtime=720,
         params:
             backtranslate=config["data"].get("backtranslate", {}),
+            code=STAGE_CODE("backtranslate"),
         script:
             "../scripts/backtranslate_kilt.py"
 
     use rule backtranslate_fever as backtranslate_zsre with:
         input:
-            kilt=f"{RESULTS}/data/kilt/structured_zeroshot-{{split}}-kilt.jsonl",
-            code=library("data/backtranslate.py", "gpu.py", "runtime.py"),
+            kilt=LAYOUT.kilt_file("structured_zeroshot-{split}-kilt.jsonl"),
         output:
-            f"{RESULTS}/data/zsre/structured_zeroshot-{{split}}-new_annotated_final.jsonl",
+            LAYOUT.data_file("zsre", "{split}"),
         log:
             f"{LOGS}/data/backtranslate_zsre_{{split}}.log",
         benchmark:

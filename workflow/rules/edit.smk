@@ -1,5 +1,5 @@
 # Stage 4: sequential model editing (DESIGN §6-7, §11). One job per stream: a fold (`fold{k}`) or, when
-# sme.long_stream.enabled, all folds concatenated (`long`). Each job is pinned to one GPU if any.
+# sme.long_stream.enabled, all folds concatenated (`long`). Each job is pinned to one GPU if any (the job wrapper, editlab.stages.job).
 # A killed job resumes from `.resume.pt` in its stream directory (never an output; docs/reliability.md).
 
 
@@ -7,17 +7,11 @@ rule sme_tpatcher:
     input:
         unpack(sme_inputs),
     output:
-        edits=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/edits.jsonl",
-        curve=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/curve.jsonl",
-        summary=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/summary.json",
-        activations=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/activations.npz",
-        patches=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/patches.safetensors",
-        patches_meta=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/patches.json",
-        final_predictions=f"{RESULTS}/sme/{{task}}/tpatcher/{{stream}}/final_predictions.jsonl",
+        **LAYOUT.sme_outputs("{task}", "tpatcher", "{stream}"),
     log:
         f"{LOGS}/sme/{{task}}/tpatcher/{{stream}}.log",
     benchmark:
-        f"{BENCH}/sme/{{task}}/tpatcher/{{stream}}.tsv"
+        LAYOUT.sme_bench("{task}", "tpatcher", "{stream}")
     wildcard_constraints:
         task="fever|zsre",
         stream=r"fold\d+|long",
@@ -33,6 +27,7 @@ rule sme_tpatcher:
         # the config values the stream reads, so that changing them reruns the fold jobs
         sme=sme_settings("tpatcher"),
         seed=config["seed"],
+        code=STAGE_CODE("sme_stream"),
     script:
         "../scripts/sme_stream.py"
 
@@ -41,13 +36,11 @@ rule sme_baseline:
     input:
         unpack(sme_inputs),
     output:
-        edits=f"{RESULTS}/sme/{{task}}/{{method}}/{{stream}}/edits.jsonl",
-        curve=f"{RESULTS}/sme/{{task}}/{{method}}/{{stream}}/curve.jsonl",
-        summary=f"{RESULTS}/sme/{{task}}/{{method}}/{{stream}}/summary.json",
+        **LAYOUT.sme_outputs("{task}", "{method}", "{stream}"),
     log:
         f"{LOGS}/sme/{{task}}/{{method}}/{{stream}}.log",
     benchmark:
-        f"{BENCH}/sme/{{task}}/{{method}}/{{stream}}.tsv"
+        LAYOUT.sme_bench("{task}", "{method}", "{stream}")
     wildcard_constraints:
         task="fever|zsre",
         method="ft|ftkl",
@@ -63,6 +56,7 @@ rule sme_baseline:
         method=lambda wc: wc.method,
         sme=lambda wc: sme_settings(wc.method),
         seed=config["seed"],
+        code=STAGE_CODE("sme_stream"),
     script:
         "../scripts/sme_stream.py"
 
@@ -72,16 +66,13 @@ rule sme_baseline:
 # one torch thread, as the timings in docs/methods/transformer_patcher.md.
 rule edit_speed:
     input:
-        models=[f"{RESULTS}/base/{t}/model" for t in TASKS],
-        data=[data_files(t)["train_data"] for t in TASKS],
+        models=[LAYOUT.base_model(t) for t in TASKS],
+        data=[LAYOUT.data_file(t, "train") for t in TASKS],
         splits=[
-            f"{RESULTS}/splits/{t}/{s}.txt"
-            for t in TASKS
-            for s in ("fold0", "memory", "val")
+            LAYOUT.split_file(t, s) for t in TASKS for s in ("fold0", "memory", "val")
         ],
-        code=SME_CODE + EDITOR_CODE["tpatcher"] + library("sme/speed.py"),
     output:
-        f"{RESULTS}/benchmarks/edit_speed.json",
+        LAYOUT.edit_speed(),
     log:
         f"{LOGS}/benchmarks/edit_speed.log",
     benchmark:
@@ -95,5 +86,6 @@ rule edit_speed:
     params:
         settings=config["report"]["edit_speed_settings"],
         sme=sme_settings("tpatcher"),
+        code=STAGE_CODE("edit_speed"),
     script:
         "../scripts/edit_speed.py"

@@ -1,12 +1,5 @@
 # Stage 6: the paper figures, one rule per figure (DESIGN §10, showyourwork style): a figure's inputs are
-# its data and the plotting modules it uses, so touching one plotting module reruns only its figures.
-
-PLOT_COMMON = (
-    "plots/style.py",
-    "results/fold_outputs.py",
-    "results/settings.py",
-    "results/tables.py",
-)
+# its data, and its params.code the plotting modules it imports, so touching one reruns only its figures.
 
 
 rule fig_sme_curves:
@@ -26,17 +19,10 @@ rule fig_sme_curves:
             for m in sme_methods()
             for f in sme_fold_outputs(wc.task, m, "summary.json")
         ],
-        code=library(
-            "plots/curves.py",
-            "plots/bands.py",
-            "results/intervals.py",
-            "results/aggregate.py",
-            *PLOT_COMMON,
-        ),
     output:
-        pdf=f"{FIGURES}/sme_curves_{{task}}.pdf",
+        pdf=LAYOUT.figure("sme_curves_{task}", "pdf"),
         png=report(
-            f"{FIGURES}/sme_curves_{{task}}.png",
+            LAYOUT.figure("sme_curves_{task}", "png"),
             caption="../report/sme_curves.rst",
             category="SME figures",
             labels={"figure": "metrics vs edits", "task": "{task}"},
@@ -62,18 +48,20 @@ rule fig_sme_curves:
         },
         report=report_section(),
         profile=NAME,
+        code=STAGE_CODE("fig_sme_curves"),
     script:
         "../scripts/fig_sme_curves.py"
 
 
 rule fig_patch_activations:
     input:
-        acts=f"{RESULTS}/sme/{{task}}/tpatcher/fold{heatmap_fold()}/activations.npz",
-        code=library("plots/activations.py", *PLOT_COMMON),
+        acts=LAYOUT.sme_file(
+            "{task}", "tpatcher", f"fold{heatmap_fold()}", "activations.npz"
+        ),
     output:
-        pdf=f"{FIGURES}/patch_activations_{{task}}.pdf",
+        pdf=LAYOUT.figure("patch_activations_{task}", "pdf"),
         png=report(
-            f"{FIGURES}/patch_activations_{{task}}.png",
+            LAYOUT.figure("patch_activations_{task}", "png"),
             caption="../report/patch_activations.rst",
             category="SME figures",
             labels={"figure": "patch activations", "task": "{task}"},
@@ -91,6 +79,7 @@ rule fig_patch_activations:
         fold=heatmap_fold(),
         report=report_section(),
         profile=NAME,
+        code=STAGE_CODE("fig_patch_activations"),
     script:
         "../scripts/fig_patch_activations.py"
 
@@ -98,27 +87,19 @@ rule fig_patch_activations:
 rule fig_long_stream:
     input:
         edits=[
-            f"{RESULTS}/sme/{t}/{m}/long/edits.jsonl"
+            LAYOUT.sme_file(t, m, "long", "edits.jsonl")
             for t in TASKS
             for m in long_stream_methods()
         ],
         curves=[
-            f"{RESULTS}/sme/{t}/{m}/long/curve.jsonl"
+            LAYOUT.sme_file(t, m, "long", "curve.jsonl")
             for t in TASKS
             for m in long_stream_methods()
         ],
-        code=library(
-            "plots/long_stream.py",
-            "plots/curves.py",
-            "plots/bands.py",
-            "results/intervals.py",
-            "results/aggregate.py",
-            *PLOT_COMMON,
-        ),
     output:
-        pdf=f"{FIGURES}/long_stream.pdf",
+        pdf=LAYOUT.figure("long_stream", "pdf"),
         png=report(
-            f"{FIGURES}/long_stream.png",
+            LAYOUT.figure("long_stream", "png"),
             caption="../report/long_stream.rst",
             category="SME figures",
             labels={"figure": "long stream", "task": "all"},
@@ -134,8 +115,8 @@ rule fig_long_stream:
         runs={
             t: {
                 m: (
-                    f"{RESULTS}/sme/{t}/{m}/long/edits.jsonl",
-                    f"{RESULTS}/sme/{t}/{m}/long/curve.jsonl",
+                    LAYOUT.sme_file(t, m, "long", "edits.jsonl"),
+                    LAYOUT.sme_file(t, m, "long", "curve.jsonl"),
                 )
                 for m in long_stream_methods()
             }
@@ -144,6 +125,7 @@ rule fig_long_stream:
         methods=long_stream_methods(),
         report=report_section(),
         profile=NAME,
+        code=STAGE_CODE("fig_long_stream"),
     script:
         "../scripts/fig_long_stream.py"
 
@@ -166,11 +148,10 @@ rule fig_cost:
             f for t in TASKS for m in sme_methods() for f in sme_fold_benchmarks(t, m)
         ],
         edit_speed=edit_speed_files(),
-        code=library("plots/cost.py", *PLOT_COMMON),
     output:
-        pdf=f"{FIGURES}/cost_per_edit.pdf",
+        pdf=LAYOUT.figure("cost_per_edit", "pdf"),
         png=report(
-            f"{FIGURES}/cost_per_edit.png",
+            LAYOUT.figure("cost_per_edit", "png"),
             caption="../report/cost_per_edit.rst",
             category="SME figures",
             labels={"figure": "cost per edit", "task": "all"},
@@ -198,5 +179,6 @@ rule fig_cost:
         },
         report=report_section(),
         profile=NAME,
+        code=STAGE_CODE("fig_cost"),
     script:
         "../scripts/fig_cost.py"

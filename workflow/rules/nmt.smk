@@ -2,18 +2,12 @@
 # probes -> second-moment statistics -> edits (rome, r-rome, ft, tpatcher; single and sequential) -> table,
 # figure. rome / r-rome also write their sequential stream as a rank-one patch file (docs/patch_files.md).
 
-NMT_DATA = f"{NMT}/data"
-
 if config["nmt"]["source"] == "toy":
 
     rule nmt_toy_data:
-        input:
-            code=library("nmt/toy_language.py", "nmt/toy_data.py", "nmt/tasks.py"),
         output:
             **nmt_candidate_files(),
-            train=f"{NMT_DATA}/train.jsonl",
-            test=f"{NMT_DATA}/test.jsonl",
-            lexicon=f"{NMT_DATA}/lexicon.json",
+            **nmt_corpus_files(),
         log:
             f"{LOGS}/nmt/toy_data.log",
         conda:
@@ -22,6 +16,7 @@ if config["nmt"]["source"] == "toy":
         params:
             nmt=nmt_params("toy", "tasks"),
             seed=config["seed"],
+            code=STAGE_CODE("nmt_toy_data"),
         script:
             "../scripts/nmt_toy_data.py"
 
@@ -29,13 +24,10 @@ else:
 
     rule nmt_hub_data:
         input:
-            model=f"{NMT}/model",
-            code=library("nmt/hub_data.py", "nmt/tasks.py", "nmt/model.py"),
+            model=LAYOUT.nmt_model(),
         output:
             **nmt_candidate_files(),
-            train=f"{NMT_DATA}/train.jsonl",
-            test=f"{NMT_DATA}/test.jsonl",
-            lexicon=f"{NMT_DATA}/lexicon.json",
+            **nmt_corpus_files(),
         log:
             f"{LOGS}/nmt/hub_data.log",
         benchmark:
@@ -48,6 +40,7 @@ else:
         params:
             nmt=nmt_params("hub_data", "stats", "eval", "tasks"),
             seed=config["seed"],
+            code=STAGE_CODE("nmt_hub_data"),
         script:
             "../scripts/nmt_hub_data.py"
 
@@ -55,9 +48,8 @@ else:
 rule nmt_model:
     input:
         unpack(nmt_model_inputs),
-        code=library("nmt/model.py", "nmt/tokenizer.py"),
     output:
-        model=directory(f"{NMT}/model"),
+        model=directory(LAYOUT.nmt_model()),
     log:
         f"{LOGS}/nmt/model.log",
     benchmark:
@@ -72,17 +64,17 @@ rule nmt_model:
     params:
         nmt=nmt_params("source", "hub_id", "model"),
         seed=config["seed"],
+        code=STAGE_CODE("nmt_model"),
     script:
         "../scripts/nmt_model.py"
 
 
 rule nmt_model_metrics:
     input:
-        model=f"{NMT}/model",
-        test=f"{NMT_DATA}/test.jsonl",
-        code=library("nmt/model.py", "nmt/metrics.py"),
+        model=LAYOUT.nmt_model(),
+        test=LAYOUT.nmt_data("test.jsonl"),
     output:
-        f"{NMT}/model_metrics.json",
+        LAYOUT.nmt("model_metrics.json"),
     log:
         f"{LOGS}/nmt/model_metrics.log",
     conda:
@@ -92,20 +84,20 @@ rule nmt_model_metrics:
         gpu=1,
     params:
         nmt=nmt_params("eval"),
+        code=STAGE_CODE("nmt_model_metrics"),
     script:
         "../scripts/nmt_model_metrics.py"
 
 
 rule nmt_probe:
     input:
-        model=f"{NMT}/model",
+        model=LAYOUT.nmt_model(),
         candidates=lambda wc: list(
             nmt_candidate_files()[f"{wc.task}_{k}"] for k in NMT_TASK_FILES
         ),
-        code=library("nmt/probe.py", "nmt/tasks.py"),
     output:
         **nmt_task_files("{task}"),
-        presence=f"{NMT}/tasks/{{task}}/presence.json",
+        presence=LAYOUT.nmt_presence("{task}"),
     log:
         f"{LOGS}/nmt/probe_{{task}}.log",
     wildcard_constraints:
@@ -117,19 +109,17 @@ rule nmt_probe:
         gpu=1,
     params:
         nmt=nmt_params("min_presence", "eval"),
+        code=STAGE_CODE("nmt_probe"),
     script:
         "../scripts/nmt_probe.py"
 
 
 rule nmt_stats:
     input:
-        model=f"{NMT}/model",
-        corpus=f"{NMT_DATA}/train.jsonl",
-        code=library(
-            "rome/stats.py", "rome/locate.py", "rome/hooks.py", "rome/batches.py"
-        ),
+        model=LAYOUT.nmt_model(),
+        corpus=LAYOUT.nmt_data("train.jsonl"),
     output:
-        f"{NMT}/stats/{{tag}}/{{side}}_layer{{layer}}.safetensors",
+        LAYOUT.nmt_stats("{tag}", "{side}", "{layer}"),
     log:
         f"{LOGS}/nmt/stats_{{tag}}_{{side}}_layer{{layer}}.log",
     benchmark:
@@ -144,6 +134,7 @@ rule nmt_stats:
         gpu=1,
     params:
         nmt=nmt_params("stats", "source", "hub_id"),
+        code=STAGE_CODE("nmt_stats"),
     script:
         "../scripts/nmt_stats.py"
 
@@ -151,29 +142,10 @@ rule nmt_stats:
 rule nmt_edit:
     input:
         unpack(nmt_edit_inputs),
-        code=library(
-            "nmt/experiment.py",
-            "nmt/edit_inputs.py",
-            "nmt/finetune.py",
-            "nmt/hparams.py",
-            "nmt/metrics.py",
-            "nmt/pipeline.py",
-            "nmt/tpatcher.py",
-            "rome/editor.py",
-            "rome/compute.py",
-            "rome/hparams.py",
-            "editors/tpatcher.py",
-            "editors/site.py",
-            "editors/patch.py",
-            "editors/losses.py",
-            "sme/paths.py",
-            "patchfile.py",
-            "provenance.py",
-        ),
     output:
-        summary=f"{NMT}/{{task}}/{{method}}/summary.json",
-        sequential=f"{NMT}/{{task}}/{{method}}/sequential.json",
-        edits=f"{NMT}/{{task}}/{{method}}/edits.jsonl",
+        summary=LAYOUT.nmt_edit_file("{task}", "{method}", "summary.json"),
+        sequential=LAYOUT.nmt_edit_file("{task}", "{method}", "sequential.json"),
+        edits=LAYOUT.nmt_edit_file("{task}", "{method}", "edits.jsonl"),
     log:
         f"{LOGS}/nmt/edit_{{task}}_{{method}}.log",
     benchmark:
@@ -189,6 +161,7 @@ rule nmt_edit:
     params:
         nmt=nmt_edit_params,
         seed=config["seed"],
+        code=STAGE_CODE("nmt_edit"),
     script:
         "../scripts/nmt_edit.py"
 
@@ -197,12 +170,16 @@ rule nmt_edit:
 # edited model's outputs that the applied patch must reproduce.
 use rule nmt_edit as nmt_edit_rank_one with:
     output:
-        summary=f"{NMT}/{{task}}/{{method}}/summary.json",
-        sequential=f"{NMT}/{{task}}/{{method}}/sequential.json",
-        edits=f"{NMT}/{{task}}/{{method}}/edits.jsonl",
-        patch_tensors=f"{NMT}/{{task}}/{{method}}/patch/patches.safetensors",
-        patch_meta=f"{NMT}/{{task}}/{{method}}/patch/patches.json",
-        patch_predictions=f"{NMT}/{{task}}/{{method}}/patch/final_predictions.jsonl",
+        summary=LAYOUT.nmt_edit_file("{task}", "{method}", "summary.json"),
+        sequential=LAYOUT.nmt_edit_file("{task}", "{method}", "sequential.json"),
+        edits=LAYOUT.nmt_edit_file("{task}", "{method}", "edits.jsonl"),
+        patch_tensors=LAYOUT.nmt_edit_file(
+            "{task}", "{method}", "patch/patches.safetensors"
+        ),
+        patch_meta=LAYOUT.nmt_edit_file("{task}", "{method}", "patch/patches.json"),
+        patch_predictions=LAYOUT.nmt_edit_file(
+            "{task}", "{method}", "patch/final_predictions.jsonl"
+        ),
     wildcard_constraints:
         task=NMT_TASK_RE,
         method="rome|r-rome",
@@ -211,17 +188,18 @@ use rule nmt_edit as nmt_edit_rank_one with:
 rule nmt_table:
     input:
         summaries=nmt_summary_files(),
-        code=library("nmt/report.py", "provenance.py"),
     output:
-        csv=f"{RESULTS}/tables/nmt.csv",
-        markdown=f"{FIGURES}/nmt_table.md",
-        latex=f"{FIGURES}/nmt_table.tex",
-        provenance=f"{RESULTS}/tables/nmt.provenance.json",
+        csv=LAYOUT.table("nmt"),
+        markdown=LAYOUT.figure("nmt_table", "md"),
+        latex=LAYOUT.figure("nmt_table", "tex"),
+        provenance=LAYOUT.table_provenance("nmt"),
     log:
         f"{LOGS}/nmt/table.log",
     conda:
         "../../envs/plot.yaml"
     threads: 1
+    params:
+        code=STAGE_CODE("nmt_table"),
     script:
         "../scripts/nmt_table.py"
 
@@ -229,18 +207,19 @@ rule nmt_table:
 rule nmt_figure:
     input:
         summaries=nmt_summary_files(),
-        code=library("nmt/report.py", "plots/style.py"),
     output:
         pdf=report(
-            f"{FIGURES}/nmt_metrics.pdf",
+            LAYOUT.figure("nmt_metrics", "pdf"),
             caption="../report/nmt_metrics.rst",
             category="NMT editing",
         ),
-        png=f"{FIGURES}/nmt_metrics.png",
+        png=LAYOUT.figure("nmt_metrics", "png"),
     log:
         f"{LOGS}/nmt/figure.log",
     conda:
         "../../envs/plot.yaml"
     threads: 1
+    params:
+        code=STAGE_CODE("nmt_figure"),
     script:
         "../scripts/nmt_figure.py"

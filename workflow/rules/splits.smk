@@ -4,7 +4,6 @@
 rule splits:
     input:
         unpack(lambda wc: data_files(wc.task)),
-        code=library("data/splits.py", "data/readers.py"),
     output:
         **split_files("{task}"),
     log:
@@ -17,16 +16,16 @@ rule splits:
     params:
         split=lambda wc: config["splits"][wc.task],
         seed=config["seed"],
+        code=STAGE_CODE("splits"),
     script:
         "../scripts/make_splits.py"
 
 
 rule fold:
     input:
-        edit=f"{RESULTS}/splits/{{task}}/edit.txt",
-        code=library("data/splits.py"),
+        edit=LAYOUT.split_file("{task}", "edit"),
     output:
-        f"{RESULTS}/splits/{{task}}/fold{{k}}.txt",
+        LAYOUT.fold_file("{task}", "{k}"),
     log:
         f"{LOGS}/splits/{{task}}_fold{{k}}.log",
     wildcard_constraints:
@@ -38,5 +37,6 @@ rule fold:
     params:
         n_folds=lambda wc: config["splits"][wc.task]["n_folds"],
         seed=config["seed"],
+        code=STAGE_CODE("fold"),
     script:
         "../scripts/make_fold.py"

@@ -1,10 +1,5 @@
 """Figure: T-Patcher patch activation heat map for one task."""
 
-from editlab.plots.activations import plot_patch_activations
-from editlab.results.settings import ReportSettings
-from editlab.runtime import script_logging
+from editlab.stages import run_stage
 
-with script_logging(snakemake.log[0]):
-    plot_patch_activations(snakemake.wildcards.task, snakemake.input.acts, snakemake.params.fold,
-                           ReportSettings.from_config(snakemake.params.report), snakemake.output.pdf,
-                           snakemake.output.png, snakemake.params.profile)
+run_stage("fig_patch_activations", snakemake)

@@ -22,23 +22,9 @@ from editlab.data.download import sha256_of
 from editlab.data.readers import read_task_file
 from editlab.errors import ConfigError, DataFormatError
 from editlab.io import atomic_path
+from editlab.layout import CAO_FILES, cao_path  # noqa: F401  (re-exported: the release file names live in the layout)
 
 log = logging.getLogger("editlab.ingest")
-
-# Workflow key -> (task, release file name) of the Cao et al. / MEND release.
-CAO_FILES = {
-    "fever_train": ("fever", "fever-train-kilt.jsonl"),
-    "fever_dev": ("fever", "fever-dev-kilt.jsonl"),
-    "zsre_train": ("zsre", "structured_zeroshot-train-new_annotated_final.jsonl"),
-    "zsre_dev": ("zsre", "structured_zeroshot-dev-new_annotated_final.jsonl"),
-}
-
-
-def cao_path(data_dir: str | Path, task: str, split: str) -> Path:
-    """Where a run keeps a task's `train` / `dev` file: `<data_dir>/<task>/<release file name>`."""
-    folder, name = CAO_FILES[f"{task}_{split}"]
-    return Path(data_dir) / folder / name
-
 
 @dataclass(frozen=True)
 class IngestConfig:

@@ -13,13 +13,13 @@ from typing import Any
 import torch
 from transformers import BartConfig, BartForConditionalGeneration, BertConfig, BertForSequenceClassification
 
-from editlab.data.ingest import cao_path
 from editlab.data.readers import read_task_file, select
 from editlab.data.records import Example
 from editlab.editors.site import ffn_site
 from editlab.editors.task_ops import task_ops
 from editlab.editors.tpatcher import TPatcher, TPatcherParams
 from editlab.io import read_ids
+from editlab.layout import Layout
 from editlab.models.build import load_base_model
 from editlab.models.tokenizer import train_bart_tokenizer, train_bert_tokenizer
 from editlab.sme.paths import DROPOUT_DRAWS, execution_path
@@ -41,12 +41,11 @@ class FoldInputs:
     base_train: Mapping[str, Any]
 
 
-def fold_inputs(task: str, results: Path, config: Mapping[str, Any]) -> FoldInputs:
-    """Fold 0 of a finished run's `results/<name>` (data, splits and base model), with the config's settings."""
-    train = read_task_file(task, cao_path(results / "data", task, "train"))
-    splits = results / "splits" / task
-    part = lambda name: select(train, read_ids(splits / f"{name}.txt"))  # noqa: E731
-    return FoldInputs(lambda: load_base_model(task, results / "base" / task / "model"), part("fold0"),
+def fold_inputs(task: str, layout: Layout, config: Mapping[str, Any]) -> FoldInputs:
+    """Fold 0 of a finished run (data, splits and base model as `layout` places them), with the config's settings."""
+    train = read_task_file(task, layout.data_file(task, "train"))
+    part = lambda name: select(train, read_ids(layout.split_file(task, name)))  # noqa: E731
+    return FoldInputs(lambda: load_base_model(task, Path(layout.base_model(task))), part("fold0"),
                       part("memory"), part("val"), TPatcherParams.from_config(config["sme"]["tpatcher"], task),
                       config["base"][task]["train"])
 
@@ -136,16 +135,16 @@ def fixed_steps(params: TPatcherParams, steps: int) -> TPatcherParams:
 SPEED_TASKS = ("fever", "zsre", "fever_base", "zsre_base")
 
 
-def speed_report(config: Mapping[str, Any], results: Path, tasks: Sequence[str] = SPEED_TASKS, *, edits: int = 5,
+def speed_report(config: Mapping[str, Any], layout: Layout, tasks: Sequence[str] = SPEED_TASKS, *, edits: int = 5,
                  base_edits: int = 2, base_steps: int = 150, base_memory: int = 1000) -> dict[str, Any]:
     """`benchmarks/edit_speed.py`: both paths side by side per task. `fever`/`zsre`: the trained models of
-    `results` on the first `edits` mistakes of fold 0; `fever_base`/`zsre_base`: randomly initialised
+    the run `layout` places on the first `edits` mistakes of fold 0; `fever_base`/`zsre_base`: randomly initialised
     bert-base / bart-base shaped models, `base_edits` synthetic mistakes of `base_steps` steps each."""
     draws = int(config["sme"].get("cached_dropout_draws", DROPOUT_DRAWS))  # absent: the SMEParams default
     report: dict[str, Any] = {}
     for task in tasks:
         if task in ("fever", "zsre"):
-            f = fold_inputs(task, results, config)
+            f = fold_inputs(task, layout, config)
             report[task] = compare_paths(task, f.make_model, f.stream, f.memory, f.val, f.params, f.base_train,
                                          edits, draws)
         elif task in ("fever_base", "zsre_base"):
