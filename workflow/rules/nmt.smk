@@ -213,7 +213,11 @@ rule nmt_table:
         summaries=nmt_summary_files(),
         code=library("nmt/report.py", "provenance.py"),
     output:
-        csv=f"{RESULTS}/tables/nmt.csv",
+        csv=report(
+            f"{RESULTS}/tables/nmt.csv",
+            caption="../report/nmt_table.rst",
+            category="NMT editing",
+        ),
         markdown=f"{FIGURES}/nmt_table.md",
         latex=f"{FIGURES}/nmt_table.tex",
         provenance=f"{RESULTS}/tables/nmt.provenance.json",
