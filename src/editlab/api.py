@@ -401,9 +401,12 @@ def _edit_rank_one(model: Any, tokenizer: Any, reqs: list[dict[str, Any]], metho
     from editlab.rome.locate import locate_ffn_output
     from editlab.rome.stats import second_moment
 
-    # Default locus: the decoder's last FFN at the first target token the model gets wrong (no trigger span
+    # Default locus: decoder layer 0 (the mini NMT profile's decoder locus) at the first target token the model gets wrong (no trigger span
     # is given by a request); `side="encoder"` keys on the input's last token instead.
-    hp = build_params(RomeHyperParams, hparams, method, {"side": "decoder", "layer": -1, "mom2_ridge": 0.1})
+    # Otherwise the v* search and the contexts take the mini NMT profile's values (config.yaml nmt.rome).
+    defaults = {"side": "decoder", "layer": 0, "mom2_ridge": 0.1, "v_num_grad_steps": 40, "n_context_variants": 5,
+                "max_prefix_words": 1}
+    hp = build_params(RomeHyperParams, hparams, method, defaults)
     hp = dataclasses.replace(hp, key_mode=method)
     corpus = list(stats_corpus) if stats_corpus is not None else list(memory)
     if not corpus:
