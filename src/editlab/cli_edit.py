@@ -140,8 +140,12 @@ def print_table(result: Any) -> None:
 
 
 def run_edit(args: argparse.Namespace) -> None:
+    from transformers.utils import logging as hf_logging
+
     from editlab import api
 
+    # transformers' own loading / writing bars would bury the one-line errors and the table.
+    hf_logging.disable_progress_bar()
     if args.method not in api.METHODS:
         raise EditlabError(f"unknown method {args.method!r} (expected one of {', '.join(api.METHODS)})")
     hparams = parse_sets(args.set)
