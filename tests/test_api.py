@@ -62,8 +62,10 @@ def test_readme_example_runs_as_written(tiny_dir, tmp_path):  # noqa: F811
     assert cli.stdout.strip().splitlines()[-1] == str([target])
 
 
+# Same thread count as the test process (1): a different count changes float summation orders.
 FRESH = """
 import sys, torch
+torch.set_num_threads(1)
 from transformers import AutoModelForSeq2SeqLM, AutoModelForSequenceClassification
 batch = torch.load(sys.argv[2])
 auto = AutoModelForSequenceClassification if "decoder_input_ids" not in batch else AutoModelForSeq2SeqLM

@@ -9,11 +9,10 @@ edited) model gets right is not edited. Supported: `BertForSequenceClassificatio
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,7 +72,7 @@ class EditResult:
     hparams: Any
     settings: ApiSettings
     _site: Any = None                     # tpatcher: the FFN site holding the patch neurons
-    _hooks: contextlib.ExitStack | None = None
+    _undo: Callable[[], None] | None = None  # tpatcher: puts the unwidened FFN modules back
     _base: dict[str, torch.Tensor] = field(default_factory=dict)   # parameter name -> base value
     _reverted: bool = False
 
@@ -94,9 +93,9 @@ class EditResult:
 
     def revert(self) -> None:
         """Give the model back its base weights (bit for bit) and remove the patch neurons."""
-        if self._hooks is not None:
-            self._hooks.close()
-            self._hooks = None
+        if self._undo is not None:
+            self._undo()
+            self._undo = None
         with torch.no_grad():
             params = dict(self.model.named_parameters())
             for name, value in self._base.items():
@@ -380,13 +379,15 @@ def _edit_site(model: Any, tokenizer: Any, reqs: list[dict[str, Any]], method: s
             done = [r for r in records if r.edited]
             bar.update(edits=len(done), SR=sum(r.success for r in done) / len(done) if done else 1.0,
                        s_per_edit=sum(r.seconds for r in done) / len(done) if done else 0.0)
-    hooks = None
-    if method == "tpatcher":
-        # From here on every forward pass of `model` adds the patch neurons (what save_pretrained writes as units).
-        hooks = contextlib.ExitStack()
-        hooks.enter_context(site.patched())
+    undo = None
+    if method == "tpatcher" and site.bank.n_committed:
+        from editlab.export import widen_in_place
+
+        # The neurons become extra units of the FFN (zero units elsewhere): the model is then a plain Hugging Face
+        # model computing exactly what its saved checkpoint computes.
+        undo = widen_in_place(model, site)
     return EditResult(model, tokenizer, method, records, params, settings, _site=site if method == "tpatcher" else None,
-                      _hooks=hooks, _base=base)
+                      _undo=undo, _base=base)
 
 
 # -- rank-one editing -------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,18 +43,22 @@ def _ffn_stack(model: Any) -> tuple[str, list[tuple[str, str]]]:
                        "(supported: BertForSequenceClassification, BartForConditionalGeneration, MarianMTModel)")
 
 
-def widened_model(model: Any, site: Any) -> Any:
-    """A new model whose patched FFN holds the committed patch neurons as extra units (others zero-padded)."""
-    bank = site.bank
-    n = bank.n_committed
+def _check_site(model: Any, site: Any) -> tuple[str, list[tuple[str, str]]]:
     attr, layers = _ffn_stack(model)
     last_in, last_out = layers[-1]
     if model.get_submodule(last_in) is not site.fc_in or model.get_submodule(last_out) is not site.fc_out:
         raise EditlabError("the patched FFN is not the last layer's; it cannot be written as a plain checkpoint")
-    if site.fc_in.bias is None and bool((bank.biases != 0).any()):
+    if site.fc_in.bias is None and bool((site.bank.biases != 0).any()):
         raise EditlabError("the patched FFN's up-projection has no bias, the patch neurons have: not exactly writable")
-    config = copy.deepcopy(model.config)
-    setattr(config, attr, int(getattr(config, attr)) + n)
+    return attr, layers
+
+
+def widened_state(model: Any, site: Any) -> tuple[str, list[tuple[str, str]], dict[str, torch.Tensor]]:
+    """(width attribute, FFN module names, state dict with the patch neurons as extra units)."""
+    bank = site.bank
+    n = bank.n_committed
+    attr, layers = _check_site(model, site)
+    last_in = layers[-1][0]
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     for up, down in layers:
         w_in = state[f"{up}.weight"]
@@ -69,11 +73,49 @@ def widened_model(model: Any, site: Any) -> Any:
         cols = bank.values.T.to(w_out) if is_last else torch.zeros(w_out.shape[0], n, dtype=w_out.dtype,
                                                                    device=w_out.device)
         state[f"{down}.weight"] = torch.cat([w_out, cols], dim=1)
+    return attr, layers, state
+
+
+def widened_model(model: Any, site: Any) -> Any:
+    """A new model whose patched FFN holds the committed patch neurons as extra units (others zero-padded)."""
+    attr, _, state = widened_state(model, site)
+    config = copy.deepcopy(model.config)
+    setattr(config, attr, int(getattr(config, attr)) + site.bank.n_committed)
     new = type(model)(config).to(next(model.parameters()).device, next(model.parameters()).dtype)
     new.load_state_dict(state, strict=True)
     if getattr(model, "generation_config", None) is not None:
         new.generation_config = copy.deepcopy(model.generation_config)
     return new.eval()
+
+
+@torch.no_grad()
+def widen_in_place(model: Any, site: Any) -> Callable[[], None]:
+    """Swap the FFN projections of `model` for ones holding the patch neurons as units (the structure the
+    checkpoint will have, so the in-memory model computes exactly what the saved one does); returns the undo."""
+    attr, layers, state = widened_state(model, site)
+    swapped: list[tuple[Any, str, Any]] = []
+    for name in [m for pair in layers for m in pair]:
+        parent_name, child = name.rsplit(".", 1)
+        parent = model.get_submodule(parent_name)
+        old = getattr(parent, child)
+        weight = state[f"{name}.weight"]
+        new = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=old.bias is not None,
+                              device=weight.device, dtype=weight.dtype)
+        new.weight.data.copy_(weight)
+        if old.bias is not None:
+            new.bias.data.copy_(state[f"{name}.bias"])
+        new.requires_grad_(old.weight.requires_grad)
+        swapped.append((parent, child, old))
+        setattr(parent, child, new)
+    width = int(getattr(model.config, attr))
+    setattr(model.config, attr, width + site.bank.n_committed)
+
+    def undo() -> None:
+        for parent, child, old in swapped:
+            setattr(parent, child, old)
+        setattr(model.config, attr, width)
+
+    return undo
 
 
 @torch.no_grad()
@@ -107,8 +149,8 @@ def save_edited(result: Any, directory: str | Path) -> Path:
     """Write `result`'s edited model, its tokenizer and the per-request records to `directory` (atomic)."""
     from transformers import AutoModelForSeq2SeqLM, AutoModelForSequenceClassification
 
-    model = result.model
-    to_save = widened_model(model, result._site) if result.method == "tpatcher" and result.n_neurons else model
+    model = result.model   # T-Patcher: its FFNs already hold the neurons as units (api, widen_in_place)
+    to_save = model
     inputs, targets = _probe(result)
     auto = AutoModelForSequenceClassification if targets is None else AutoModelForSeq2SeqLM
     with atomic_dir(directory) as tmp:
