@@ -286,6 +286,8 @@ def edit(model: Any, tokenizer: Any, requests: Sequence[Mapping[str, Any]], meth
     reqs = normalise_requests(model, requests)
     api_names = {f.name for f in dataclasses.fields(ApiSettings)}
     settings = ApiSettings(**{k: v for k, v in hparams.items() if k in api_names})
+    if settings.path not in ("cached", "reference"):
+        raise EditlabError(f"path {settings.path!r} is not one of cached, reference")
     method_hp = {k: v for k, v in hparams.items() if k not in api_names}
     memory = [m for m in (memory or [])]
     if any(not isinstance(m, str) for m in memory):
