@@ -16,8 +16,14 @@ def tiny_dir(tmp_path_factory) -> Path:
     from editlab.tiny_models import make_tiny_models
 
     torch.set_num_threads(1)
-    # Exactly what `python -m editlab.tiny_models DIR` writes (the README's first step).
-    return make_tiny_models(tmp_path_factory.mktemp("tiny") / "tiny")
+    # One build per session even though several test modules import this fixture (each import registers its own
+    # copy): the directory under the session's base temp is shared. Exactly what `python -m editlab.tiny_models
+    # DIR` writes (the README's first step).
+    out = tmp_path_factory.getbasetemp() / "tiny-models" / "tiny"
+    if not (out.parent / "complete").exists():
+        make_tiny_models(out)
+        (out.parent / "complete").write_text("ok\n")
+    return out
 
 
 def load_tiny(tiny: Path, name: str) -> tuple[Any, Any, list[dict[str, Any]], list[str], list[str]]:
