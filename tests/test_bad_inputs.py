@@ -460,3 +460,21 @@ def test_workflow_refuses_duplicate_keys_in_every_config_file_it_reads(tmp_path)
     (work / "config.yaml").write_text(text.replace("name: mini\n", "name: mini\nname: other\n", 1))
     line = one_editlab_line(run_snakemake(work, "-n", check=False))
     assert "config.yaml: duplicate key 'name'" in line, line
+def test_editlab_edit_refuses_in_one_line(tmp_path):
+    """The real command line: unknown method and a target that is not a label, exit code 2, nothing written."""
+    from editlab.tiny_models import bert_tokenizer, build
+
+    model_dir = tmp_path / "bert"
+    build("bert", len(bert_tokenizer())).save_pretrained(model_dir)
+    bert_tokenizer().save_pretrained(model_dir)
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text('{"input": "ana lives in rome", "target": "maybe"}\n')
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    for method, message in (("memit", "unknown method 'memit'"),
+                            ("ft", f"{requests}: request 1: target 'maybe' is not a label of the model")):
+        proc = subprocess.run([sys.executable, "-m", "editlab.cli", "edit", str(model_dir), str(requests), "--method",
+                               method, "--out", str(tmp_path / "out")], capture_output=True, text=True, env=env)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith("editlab: error: "), proc.stderr
+        assert message in lines[0]
+        assert not (tmp_path / "out").exists()

@@ -1,4 +1,5 @@
-"""`editlab` command line: `editlab patch inspect|apply|revert|predict` (patch files, see editlab.patchfile)."""
+"""`editlab` command line: `editlab edit` (edit your own model, see editlab.cli_edit) and
+`editlab patch inspect|apply|revert|predict` (patch files, see editlab.patchfile)."""
 
 from __future__ import annotations
 
@@ -98,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_predict)
+    from editlab.cli_edit import add_parser as add_edit_parser
+
+    add_edit_parser(commands)
     return parser
 
 
@@ -107,10 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.func(args)
     except EditlabError as exc:
         print(f"editlab: error: {exc}", file=sys.stderr)
-        return 1
+        return 2 if args.command == "edit" else 1   # edit: bad input is a usage error (exit code 2)
     except OSError as exc:   # a file error no reader or writer anticipated: still one line naming the file
         print(f"editlab: error: {exc.filename or '?'}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        return 2 if args.command == "edit" else 1
     return 0
 
 

@@ -189,7 +189,11 @@ rule nmt_table:
     input:
         summaries=nmt_summary_files(),
     output:
-        csv=LAYOUT.table("nmt"),
+        csv=report(
+            LAYOUT.table("nmt"),
+            caption="../report/nmt_table.rst",
+            category="NMT editing",
+        ),
         markdown=LAYOUT.figure("nmt_table", "md"),
         latex=LAYOUT.figure("nmt_table", "tex"),
         provenance=LAYOUT.table_provenance("nmt"),

@@ -59,8 +59,11 @@ def translate(model: Any, tokenizer: Any, texts: Sequence[str], cfg: Backtransla
     """`cfg.num_return_sequences` beam-search translations of every text, in input order."""
     import torch
 
+    from editlab.progress import Progress
+
     out: list[list[str]] = []
     k = cfg.num_return_sequences
+    bar = Progress(len(texts), "back-translate", unit="texts", logger=log)
     for start in range(0, len(texts), cfg.batch_size):
         batch = list(texts[start:start + cfg.batch_size])
         enc = tokenizer(batch, return_tensors="pt", padding=True, truncation=True, max_length=cfg.max_length)
@@ -71,6 +74,8 @@ def translate(model: Any, tokenizer: Any, texts: Sequence[str], cfg: Backtransla
         decoded = tokenizer.batch_decode(generated, skip_special_tokens=True)
         # generate returns the k hypotheses of each input consecutively
         out.extend(decoded[i * k:(i + 1) * k] for i in range(len(batch)))
+        bar.update(len(batch))
+    bar.close()
     return out
 
 

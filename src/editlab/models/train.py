@@ -14,6 +14,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from editlab.config import from_section, param
 from editlab.data.records import Example
+from editlab.progress import Progress
 from editlab.tasks import fever, zsre
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def train_base(task: str, model: PreTrainedModel, tokenizer: PreTrainedTokenizer
     gen = torch.Generator().manual_seed(seed)
     best_acc, best_state, best_epoch, history = -1.0, None, -1, []
     step, t0 = 0, time.perf_counter()
+    bar = Progress(min(total, steps_per_epoch * cfg.epochs), f"train {task} base model", unit="steps", logger=log)
     for epoch in range(cfg.epochs):
         model.train()
         order = torch.randperm(len(train), generator=gen).tolist()
@@ -101,6 +103,7 @@ def train_base(task: str, model: PreTrainedModel, tokenizer: PreTrainedTokenizer
             scheduler.step()
             running += loss.item()
             step += 1
+            bar.update(epoch=epoch, loss=loss.item())
             if cfg.max_updates and step >= cfg.max_updates:
                 break
         val_acc = evaluate(task, model, tokenizer, val, cfg)
@@ -114,6 +117,7 @@ def train_base(task: str, model: PreTrainedModel, tokenizer: PreTrainedTokenizer
             best_state = copy.deepcopy(model.state_dict())
         if cfg.max_updates and step >= cfg.max_updates:
             break
+    bar.close()
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()

@@ -121,7 +121,7 @@ def make_hub_data(nmt: Mapping[str, Any], seed: int, model_dir: str, train: str,
     write_json(lexicon, {})  # no lexicon for real data; kept so both data rules have the same outputs
     model, tok = load_model(model_dir, device)
     outputs = translate(model, tok, [s for s, _ in pool], max_new_tokens=int(nmt["eval"]["max_new_tokens"]),
-                        device=device)
+                        device=device, progress="mine NMT tasks: translate the pool")
     tasks = mine_tasks([s for s, _ in pool], [t for _, t in pool], outputs, cfg, nmt["tasks"])
     for name, paths in task_files.items():
         write_task(tasks[name], paths["requests"], paths["generalization"], paths["specificity"])

@@ -15,6 +15,7 @@ import torch
 from editlab.config import from_section, param
 from editlab.errors import DataFormatError
 from editlab.nmt.tokenizer import HubTokenizer, NMTTokenizer, WordTokenizer
+from editlab.progress import Progress
 from editlab.rome.batches import Seq2SeqIds, make_batch
 
 log = logging.getLogger("editlab.nmt")
@@ -79,6 +80,7 @@ def train_model(model: torch.nn.Module, tok: NMTTokenizer, pairs: Sequence[tuple
     rng = random.Random(seed)
     model.to(device).train()
     history = []
+    bar = Progress(total, "train NMT model", unit="steps", logger=log)
     for epoch in range(cfg.epochs):
         order = list(range(len(data)))
         rng.shuffle(order)
@@ -95,18 +97,22 @@ def train_model(model: torch.nn.Module, tok: NMTTokenizer, pairs: Sequence[tuple
             optimizer.step()
             schedule.step()
             running += float(loss.detach())
+            bar.update(epoch=epoch + 1, loss=float(loss.detach()))
         history.append(running / steps_per_epoch)
         log.info("epoch %d loss %.4f", epoch + 1, history[-1])
+    bar.close()
     model.eval()
     return history
 
 
 @torch.no_grad()
 def translate(model: torch.nn.Module, tok: NMTTokenizer, sources: Sequence[str], batch_size: int = 128,
-              max_new_tokens: int = 32, device: str = "cpu") -> list[str]:
-    """Greedy decoding (the edit criterion is greedy: see rome.batches.predicts_target)."""
+              max_new_tokens: int = 32, device: str = "cpu", progress: str | None = None) -> list[str]:
+    """Greedy decoding (the edit criterion is greedy: see rome.batches.predicts_target). `progress`: a stage
+    name to report progress under (long translations, e.g. the mining pool)."""
     model.eval()
     out: list[str] = []
+    bar = Progress(len(sources), progress, unit="sentences", logger=log) if progress else None
     for start in range(0, len(sources), batch_size):
         chunk = sources[start : start + batch_size]
         batch = make_batch([Seq2SeqIds(tok.encode_source(s), [tok.eos_id]) for s in chunk], tok.specials, device)
@@ -115,6 +121,10 @@ def translate(model: torch.nn.Module, tok: NMTTokenizer, sources: Sequence[str],
                                    decoder_start_token_id=tok.specials.decoder_start_id,
                                    eos_token_id=tok.eos_id, pad_token_id=tok.specials.pad_id)
         out += [tok.decode(row.tolist()) for row in generated]
+        if bar is not None:
+            bar.update(len(chunk))
+    if bar is not None:
+        bar.close()
     return out
 
 

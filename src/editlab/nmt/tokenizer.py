@@ -60,8 +60,23 @@ class WordTokenizer:
     def source_prefix_length(self, text: str, char_end: int) -> int:
         return len(text[:char_end].split())
 
+    def hf_tokenizer(self) -> Any:
+        """The same tokenizer as a Hugging Face fast tokenizer (whitespace words, EOS appended, unknown -> <unk>),
+        so the model directory also loads with `AutoTokenizer.from_pretrained` (encodings equal `_ids`)."""
+        from tokenizers import Tokenizer, pre_tokenizers, processors
+        from tokenizers.models import WordLevel
+        from transformers import PreTrainedTokenizerFast
+
+        tok = Tokenizer(WordLevel(vocab=dict(self.stoi), unk_token=UNK))
+        tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+        tok.post_processor = processors.TemplateProcessing(single=f"$A {EOS}", special_tokens=[(EOS, self.eos_id)])
+        return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token=PAD, eos_token=EOS, unk_token=UNK,
+                                       model_max_length=512)
+
     def save(self, directory: str | os.PathLike[str]) -> None:
+        """word_vocab.json (what editlab loads) plus the Hugging Face tokenizer files (AutoTokenizer)."""
         write_json(Path(directory) / TOKENIZER_FILE, {"kind": "word", "vocab": self.itos[3:]})
+        self.hf_tokenizer().save_pretrained(str(directory))
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> WordTokenizer:

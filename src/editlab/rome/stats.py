@@ -11,6 +11,7 @@ from safetensors.torch import load_file, save_file
 
 from editlab.errors import DataFormatError
 from editlab.io import atomic_path
+from editlab.progress import Progress
 from editlab.rome.batches import Seq2SeqIds, TokenSpecials, forward_logits, make_batch
 from editlab.rome.hooks import capture_input
 from editlab.rome.locate import FFNLocus
@@ -38,6 +39,7 @@ def second_moment(model: torch.nn.Module, locus: FFNLocus, corpus: Sequence[Seq2
     total = torch.zeros(dim, dim, dtype=torch.float64, device=device)
     count = 0
     model.eval()
+    bar = Progress(len(corpus), f"covariance statistics {locus.name}", unit="sequences")
     for chunk in _chunks(corpus, batch_size):
         batch = make_batch(chunk, specials, device)
         with capture_input(locus.module) as seen:
@@ -47,6 +49,8 @@ def second_moment(model: torch.nn.Module, locus: FFNLocus, corpus: Sequence[Seq2
         flat = keys[mask.bool()].to(torch.float64)
         total += flat.T @ flat
         count += flat.shape[0]
+        bar.update(len(chunk), keys=count)
+    bar.close()
     if count == 0:
         raise DataFormatError("<statistics corpus>", "empty corpus: no key vectors to average")
     return SecondMoment(matrix=total / count, count=count, side=locus.side, layer=locus.layer, model_id=model_id)

@@ -26,6 +26,7 @@ from editlab.errors import ConfigError
 from editlab.io import atomic_path, clean_leftovers, read_ids, write_json, write_jsonl
 from editlab.models.build import load_base_model
 from editlab.patchfile import export_fold_patches
+from editlab.progress import Progress
 from editlab.provenance import provenance
 from editlab.runtime import configure_torch
 from editlab.sme.metrics import PROTOCOL, accuracy, stream_metrics
@@ -184,6 +185,7 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
         return stream_metrics(state.records, path.correct(edited), acc) | {
             "train_acc": train_after, "test_acc": test_after}
 
+    bar = Progress(len(data.stream) - state.position, f"SME {task}/{method}/{fold}", unit="examples", logger=log)
     for index in range(state.position, len(data.stream)):
         example = data.stream[index]
         was_error = not path.correct([example])[0]
@@ -202,11 +204,15 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
             edited.append(example)
         state.records.append(record)
         state.position = index + 1
+        done = [r for r in state.records if r["was_error"]]
+        bar.update(edits=state.n_edits, SR=sum(bool(r["success"]) for r in done) / len(done) if done else 1.0,
+                   s_per_edit=state.seconds / state.n_edits if state.n_edits else 0.0)
         if was_error and state.n_edits % params.checkpoint_every == 0:
             state.curve.append(checkpoint())
             log.info("checkpoint %s", state.curve[-1])
         if was_error and params.resume_every and state.n_edits % params.resume_every == 0:
             save_checkpoint(resume_file, fingerprint, state, editor, str(device))
+    bar.close()
     if not state.curve or state.curve[-1]["n_edits"] != state.n_edits:
         state.curve.append(checkpoint())
     final = state.curve[-1]
