@@ -26,7 +26,7 @@ from editlab.models.build import load_base_model
 from editlab.patchfile import export_fold_patches
 from editlab.provenance import provenance
 from editlab.runtime import configure_torch
-from editlab.sme.metrics import PROTOCOL, accuracy, stream_metrics
+from editlab.sme.metrics import PROTOCOL, accuracy, pooled_counts, stream_metrics
 from editlab.sme.paths import DROPOUT_DRAWS, PATHS, ExecutionPath, execution_path
 from editlab.sme.resume import (
     RESUME_FILE,
@@ -198,6 +198,7 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
             seconds = time.perf_counter() - start
             eqs = equivalents(example, params.gr_max_rephrases, seed, params.gr_include_input)
             record.update(success=path.correct([example])[0], gr=accuracy(path.correct(eqs)) if eqs else None,
+                          n_gr=len(eqs),
                           n_neurons=outcome.n_neurons, steps=outcome.steps, seconds=seconds,
                           stopped_early=outcome.info.get("stopped_early"))
             state.seconds += seconds
@@ -217,6 +218,7 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
     bank = site.bank
     summary = {
         **{k: final[k] for k in ("SR", "GR", "ER", "TrainR", "TestR", "n_edits")},
+        "counts": pooled_counts(state.records),
         "n_patches": bank.n_committed, "protocol": PROTOCOL, "task": task, "method": method, "fold": fold,
         "path": path_name, "n_visited": len(state.records),
         "seconds_per_edit": state.seconds / state.n_edits if state.n_edits else None,
