@@ -357,3 +357,16 @@ def test_memory_grows_by_the_eight_copy_edit_batch(task):
     assert editor.memory.n_added == want.shape[0]
     torch.testing.assert_close(editor.memory.train[n_train:], want)
     torch.testing.assert_close(editor.memory.val[n_val:], want)
+
+
+def test_fever_classifier_reads_the_pooled_vector_without_dropout():
+    """Departure 5: the reference BertClassifier (class_modules.py:639-646) has no dropout before the
+    classifier; `base.fever.model.classifier_dropout` brings it back."""
+    from editlab.models.build import new_base_model
+
+    arch = dict(ARCH, vocab_min_frequency=1)
+    model, _ = new_base_model("fever", {"source": "scratch", "arch": arch}, [c for c, _ in CLAIMS])
+    assert model.dropout.p == 0.0 and model.bert.encoder.layer[0].output.dropout.p == 0.1
+    model, _ = new_base_model("fever", {"source": "scratch", "arch": arch, "classifier_dropout": 0.1},
+                              [c for c, _ in CLAIMS])
+    assert model.dropout.p == 0.1
