@@ -46,7 +46,7 @@ def test_kl_to_base_zero_on_identical_and_positive_otherwise():
 def test_ft_changes_only_the_patched_ffn_and_stops_when_right(task):
     site, ops, path, examples = _setup(task)
     before = {n: p.clone() for n, p in site.model.named_parameters()}
-    editor = FT(FTParams(lr=1e-2, max_steps=300), seed=0)
+    editor = FT(FTParams(lr=1e-2, max_steps=300, tune="ffn"), seed=0)
     editor.prepare(path, examples[3:], examples[4:])
     wrong = [e for e, ok in zip(examples, path.correct(examples)) if not ok][0]
     out = editor.edit(wrong, 0)
@@ -63,7 +63,7 @@ def test_ft_changes_only_the_patched_ffn_and_stops_when_right(task):
 def test_ft_on_an_already_right_example_takes_no_step():
     site, ops, path, examples = _setup("fever")
     right = [e for e, ok in zip(examples, path.correct(examples)) if ok][0]
-    editor = FT(FTParams(), seed=0)
+    editor = FT(FTParams(tune="ffn"), seed=0)
     editor.prepare(path, [], [])
     assert editor.edit(right, 0).steps == 0
 
@@ -71,8 +71,8 @@ def test_ft_on_an_already_right_example_takes_no_step():
 @pytest.mark.parametrize("task", ["fever", "zsre"])
 def test_ftkl_keeps_memory_closer_to_base_than_ft(task):
     drifts = {}
-    for name, cls, params in (("ft", FT, FTParams(lr=1e-3, max_steps=300)),
-                              ("ftkl", FTKL, FTKLParams(lr=1e-3, max_steps=300, kl_coef=10.0, kl_memory_size=4))):
+    for name, cls, params in (("ft", FT, FTParams(lr=1e-3, max_steps=300, tune="ffn")),
+                              ("ftkl", FTKL, FTKLParams(lr=1e-3, max_steps=300, kl_coef=10.0, kl_memory_size=4, tune="ffn"))):
         torch.manual_seed(0)
         site, ops, path, examples = _setup(task)
         memory = examples[2:]
@@ -96,7 +96,7 @@ def test_ftkl_keeps_memory_closer_to_base_than_ft(task):
 def test_ftkl_history_term_equals_the_per_edit_mean(task):
     """The batched history KL is the mean over sampled past edits of each edit's mean row KL."""
     site, ops, path, examples = _setup(task)
-    editor = FTKL(FTKLParams(kl_memory_size=4, kl_history=3, kl_form="mean"), seed=0)
+    editor = FTKL(FTKLParams(kl_memory_size=4, kl_history=3, kl_form="mean", tune="ffn"), seed=0)
     editor.prepare(path, examples[:4], [])
     for example in examples[4:9]:   # past edits of different lengths (zsRE: one row per answer token)
         q, _ = path.queries([example])
@@ -175,7 +175,7 @@ def test_ftkl_kl_term_is_the_reference_value(task):
     KL summed over the sampled ones divided by the number of all past edits."""
     site, ops, path, examples = _setup(task)
     memory = examples[:6]
-    editor = FTKL(FTKLParams(kl_memory_size=8, kl_history=2), seed=0)
+    editor = FTKL(FTKLParams(kl_memory_size=8, kl_history=2, tune="ffn"), seed=0)
     editor.prepare(path, memory, [])
     with torch.no_grad():
         for prm in site.ffn_parameters():
@@ -194,3 +194,33 @@ def test_ftkl_kl_term_is_the_reference_value(task):
         picks = torch.randperm(3, generator=editor.generator)[:2].tolist()
         history = sum(_hand_kl_rows(path, site, editor, [examples[i]]).mean() for i in picks) / 3
     assert value == pytest.approx(6 * memory_kl.item() + history.item(), rel=1e-5)
+
+
+def test_ft_tunes_the_reference_weight_set_of_the_last_layer():
+    """Departure 4: the reference ft.py:114-124 tunes every weight of layer 11 but biases and norms (BERT: Q, K,
+    V, attention output, both FFN matrices); that needs the reference path, the cached one refuses it."""
+    site, ops, path, examples = _setup("fever", "reference")
+    names = {n for n, p in site.layer.named_parameters() if any(p is q for q in site.tuned_parameters("layer"))}
+    assert names == {"attention.self.query.weight", "attention.self.key.weight", "attention.self.value.weight",
+                     "attention.output.dense.weight", "intermediate.dense.weight", "output.dense.weight"}
+    before = {n: p.clone() for n, p in site.model.named_parameters()}
+    editor = FT(FTParams(lr=1e-2, max_steps=200), seed=0)
+    editor.prepare(path, [], [])
+    wrong = [e for e, ok in zip(examples, path.correct(examples)) if not ok][0]
+    assert editor.edit(wrong, 0).steps > 0 and path.correct([wrong]) == [True]
+    changed = {n for n, p in site.model.named_parameters() if not torch.equal(p, before[n])}
+    assert changed and changed <= {f"bert.encoder.layer.0.{n}" for n in names}
+    _, _, cached, _ = _setup("fever", "cached")
+    with pytest.raises(ConfigError, match="sme.ft.tune"):
+        FT(FTParams(), seed=0).prepare(cached, [], [])
+
+
+def test_ftkl_on_the_whole_layer_keeps_the_base_outputs_closer():
+    site, ops, path, examples = _setup("zsre", "reference")
+    editor = FTKL(FTKLParams(lr=1e-2, max_steps=50, kl_memory_size=8, kl_coef=10.0), seed=0)
+    editor.prepare(path, examples[2:], [])
+    wrong = [e for e, ok in zip(examples[:2], path.correct(examples[:2])) if not ok][0]
+    editor.edit(wrong, 0)
+    assert len(editor.history) == 1
+    with torch.no_grad():
+        assert editor._full_kl(examples[2:]).item() > 0

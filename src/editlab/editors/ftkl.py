@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from editlab.data.records import Example
 from editlab.editors.base import EditOutcome, build_dataclass, merged_section
-from editlab.editors.ft import ffn_weights, fine_tune, load_ffn_weights
+from editlab.editors.ft import check_tune, check_tune_path, ffn_weights, fine_tune, load_ffn_weights
 from editlab.errors import ConfigError
 
 KL_FORMS = ("reference", "mean")
@@ -41,10 +41,14 @@ class FTKLParams:
     kl_history: int = 100         # past edits sampled per step
     kl_form: str = "reference"    # reference (utils.py:202-228) | mean (editlab's earlier form)
     kl_batch_size: int = 64       # reference memory-loader batch size (utils.py:24 `batch_size`)
+    tune: str = "layer"           # as FTParams.tune: layer (reference, needs sme.path reference) | ffn
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any], task: str) -> FTKLParams:
-        params = build_dataclass(cls, merged_section(section, task), "sme.ftkl")
+        params = check_tune(build_dataclass(cls, merged_section(section, task), "sme.ftkl"), "sme.ftkl")
+        if params.kl_form == "mean" and params.tune == "layer":
+            raise ConfigError("config key 'sme.ftkl.kl_form': 'mean' works on cached FFN inputs and needs "
+                              "sme.ftkl.tune: ffn")
         if params.kl_form not in KL_FORMS:
             raise ConfigError(f"config key 'sme.ftkl.kl_form': {params.kl_form!r} is not one of {', '.join(KL_FORMS)}")
         return params
@@ -91,6 +95,8 @@ class FTKL:
         self.history: list[tuple[torch.Tensor, torch.Tensor]] = []
         self.base_ffn: tuple[torch.nn.Module, ...] = ()
         self.memory_examples: list[Example] = []
+        self.base_model: torch.nn.Module | None = None
+        self.history_examples: list[Example] = []
         self._rows_cache: dict[int, torch.Tensor] = {}
 
     @torch.no_grad()
@@ -106,7 +112,12 @@ class FTKL:
             site.fc_in, site.fc_out = live
 
     def prepare(self, path: Any, memory: Sequence[Example], val: Sequence[Example]) -> None:
+        check_tune_path(self.params.tune, path, self.method)
         self.path = path
+        # tune: layer changes the layer's attention, so f0 and f are full forward passes (f0 = a frozen copy
+        # of the base model, as the reference's original_model)
+        self.base_model = (copy.deepcopy(path.model).requires_grad_(False).eval()
+                           if self.params.tune == "layer" else None)
         self.base_ffn = tuple(copy.deepcopy(m).requires_grad_(False) for m in (path.site.fc_in, path.site.fc_out))
         self.memory_examples = list(memory)
         self._rows_cache = {}
@@ -142,9 +153,31 @@ class FTKL:
             seen += len(chunk)
             if seen + len(chunk) >= self.params.kl_memory_size - len(self.history):
                 break
+        if self.base_model is not None:
+            return [(self._full_kl([self.memory_examples[i] for i in c]), len(c)) for c in chunks[:used]]
         rows = [self._example_rows(chunk) for chunk in chunks[:used]]
         bases = [self._base_logits(r) for r in rows]
         return [(kl_to_base(b, self.path.site.head(r, False)), len(c)) for r, b, c in zip(rows, bases, chunks)]
+
+    def _full_kl(self, examples: Sequence[Example]) -> torch.Tensor:
+        """Mean KL(f0 ‖ f) of full eval-mode forward passes (tune: layer) over the examples' rows (zsRE: the
+        target positions of each first answer)."""
+        ops = self.path.ops
+        enc = self.path.encode([Example(e.id, e.input, e.answers[:1]) for e in examples])
+        with torch.no_grad():
+            base = ops.model_logits(self.base_model, enc)
+        logits = ops.model_logits(self.path.model, enc)
+        if logits.dim() == 3:
+            mask = enc.labels != -100
+            base, logits = base[mask], logits[mask]
+        return kl_to_base(base, logits)
+
+    def _full_history_per_edit(self) -> torch.Tensor | None:
+        if not self.history:
+            return None
+        k = min(self.params.kl_history, len(self.history))
+        picks = torch.randperm(len(self.history), generator=self.generator)[:k].tolist()
+        return torch.stack([self._full_kl([self.history_examples[i]]) for i in picks])
 
     def _history_per_edit(self) -> torch.Tensor | None:
         """Each sampled past edit's mean row KL, [k] (None without history). One head call for all sampled
@@ -165,7 +198,7 @@ class FTKL:
         p = self.params
         if p.kl_form == "reference":
             loss = reference_memory_kl(self._memory_batches(), p.kl_memory_size, len(self.history))
-            per_edit = self._history_per_edit()
+            per_edit = self._history_per_edit() if self.base_model is None else self._full_history_per_edit()
             if per_edit is not None:
                 loss = loss + per_edit.sum() / len(self.history)   # / all past edits (utils.py:226)
             return p.kl_coef * loss
@@ -178,18 +211,27 @@ class FTKL:
     def snapshot(self) -> dict[str, Any]:
         """Edited FFN weights, the history sampler and the past edits' FFN inputs (their f0 logits are
         recomputed on restore: same inputs, same base weights, and they can be large for zsRE)."""
-        return {"ffn": ffn_weights(self.path), "generator": self.generator.get_state(),
+        return {"ffn": ffn_weights(self.path, self.params.tune), "generator": self.generator.get_state(),
                 "history_rows": [rows.clone() for rows, _ in self.history]}
 
     def restore(self, snap: dict[str, Any], edited: Sequence[Example]) -> None:
-        load_ffn_weights(self.path, snap["ffn"])
+        load_ffn_weights(self.path, snap["ffn"], self.params.tune)
         self.generator.set_state(snap["generator"])
         device = self.path.device
+        if self.base_model is not None:
+            self.history_examples = list(edited)
+            self.history = [(torch.zeros(0), torch.zeros(0)) for _ in edited]   # placeholders: full passes
+            return
         self.history = [(rows.to(device), self._base_logits(rows.to(device))) for rows in snap["history_rows"]]
 
     def edit(self, example: Example, index: int) -> EditOutcome:
         p = self.params
-        outcome = fine_tune(self.path, example, p.copies, p.lr, p.weight_decay, p.max_steps, extra_loss=self._kl)
+        outcome = fine_tune(self.path, example, p.copies, p.lr, p.weight_decay, p.max_steps, extra_loss=self._kl,
+                            tune=p.tune)
+        if self.base_model is not None:
+            self.history_examples.append(example)
+            self.history.append((torch.zeros(0), torch.zeros(0)))   # the count; KL from full passes
+            return outcome
         q, enc = self.path.queries([example])
         if q.dim() == 3:
             # reference form: the decoder positions of the target (mask, utils.py:224); mean: every row
