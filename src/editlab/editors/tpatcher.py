@@ -177,8 +177,9 @@ class TPatcher:
                     logits, h, enc = path.forward(inputs, training=False, static_ffn=True)
                     # The reference validates on the same `copies`-row batch (eval mode: identical rows),
                     # so its memory loss counts every memory activation once per copy.
-                    h = h.expand(p.copies, *h.shape[1:])
-                    val = self._losses(logits, h, enc.labels, positions, self.memory.val, identical_copies=True)
+                    one = h.shape[0] == 1   # one row: a view over the copies, the memory loss on one copy
+                    h = h.expand(p.copies, *h.shape[1:]) if one else h.repeat(p.copies, *[1] * (h.dim() - 1))
+                    val = self._losses(logits, h, enc.labels, positions, self.memory.val, identical_copies=one)
                     ok = bool(path.ops.row_correct(logits, enc.labels).all())
                 scheduler.step(float(val["edit"]))
                 last = {k: float(v) for k, v in val.items()}
