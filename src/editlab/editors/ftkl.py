@@ -8,8 +8,9 @@ the loop ends once `kl_memory_size - past edits` examples are reached (fewer bat
 grows); past edits: the KL summed over up to `kl_history` sampled ones, divided by the number of all.
 `kl_form: mean` is editlab's earlier form: mean KL over the first `kl_memory_size` memory examples plus the
 mean over sampled past edits of each edit's mean row KL.
-The KL terms are computed on the frozen FFN inputs of those examples (the head is position-wise from
-there on), on both execution paths.
+With `tune: ffn` the KL terms are computed on the frozen FFN inputs of those examples (the head is
+position-wise from there on), on both execution paths; with `tune: layer` (reference path only) from full
+forward passes of the tuned model and of a frozen copy of the base model.
 """
 
 from __future__ import annotations
