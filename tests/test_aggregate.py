@@ -70,7 +70,8 @@ def test_aggregate_method_matches_hand_computation(three_folds):
     assert table.loc["seconds_per_edit", "mean"] == pytest.approx(3.0)
     assert table.loc["GR", "mean"] == pytest.approx(0.6)  # 0.5, 0.6, 0.7
     assert table.loc["n_edits", "mean"] == pytest.approx(35 / 3)
-    assert set(table["n_folds"]) == {3}
+    assert set(table.drop(index=["SR_pooled", "GR_pooled"])["n_folds"]) == {3}
+    assert table.loc["SR_pooled", "n_folds"] == 0      # these summaries carry no counts (older runs)
     assert set(table["protocol"]) == {PROTOCOL}
     assert set(table["task"]) == {"fever"} and set(table["method"]) == {"tpatcher"}
 
@@ -259,3 +260,31 @@ def test_read_edit_speed_checks_every_case(tmp_path):
     good["zsre_base"] = {"reference_s_per_edit": 2.0, "cached_s_per_edit": 0, "ratio": 4.0}
     with pytest.raises(DataFormatError, match="'zsre_base.cached_s_per_edit' must be a positive number"):
         read_edit_speed(write(tmp_path, "edit_speed.json", good))
+
+
+def test_pooled_sr_and_gr_as_the_reference_get_res(tmp_path):
+    """Departure 7: next to the mean of per-fold means, the reference's get_res (sme_dataset.py:227-241): SR
+    over all edits of all folds, GR over all rephrases (sum acc x n / sum n)."""
+    folds = [write(tmp_path, "p0.json", summary(0, 0.8, 10, 10, 2.0, counts={"successes": 8, "edits": 10,
+                                                                              "gr_correct": 3.0, "gr_rephrases": 10})),
+             write(tmp_path, "p1.json", summary(1, 1.0, 2, 2, 2.0, counts={"successes": 2, "edits": 2,
+                                                                           "gr_correct": 2.0, "gr_rephrases": 2}))]
+    table = aggregate_method(folds, "fever", "tpatcher", 0.95).set_index("metric")
+    assert table.loc["SR", "mean"] == pytest.approx(0.9)                 # (0.8 + 1.0) / 2
+    assert table.loc["SR_pooled", "mean"] == pytest.approx(10 / 12)      # (8 + 2) / (10 + 2)
+    assert table.loc["GR_pooled", "mean"] == pytest.approx(5 / 12)       # (3 + 2) / (10 + 2)
+    assert table.loc["SR_pooled", "n_folds"] == 2 and math.isnan(table.loc["SR_pooled", "ci_low"])
+    pooled = main_table(table.reset_index(), ["tpatcher"], ["fever"], "ci", aggregation="pooled").markdown
+    assert "| T-Patcher | 0.833 | 0.417 |" in pooled and "pooled as the reference's get_res" in pooled
+    default = main_table(table.reset_index(), ["tpatcher"], ["fever"], "ci").markdown
+    assert "| T-Patcher | 0.900 ± " in default and "mean across folds (editlab's aggregation)" in default
+
+
+def test_stream_counts_pool_rephrases_per_edit():
+    from editlab.sme.metrics import pooled_counts
+
+    records = [{"was_error": True, "success": True, "gr": 0.5, "n_gr": 4},
+               {"was_error": True, "success": False, "gr": 1.0, "n_gr": 1},
+               {"was_error": False, "success": None, "gr": None, "n_gr": 0},
+               {"was_error": True, "success": True, "gr": None, "n_gr": 0}]
+    assert pooled_counts(records) == {"successes": 2, "edits": 3, "gr_correct": 3.0, "gr_rephrases": 5}

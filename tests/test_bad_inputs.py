@@ -94,12 +94,12 @@ def test_fold_example_with_empty_equivalence_set(tmp_path):
     first_edit = Path(files["folds"][0]).read_text().split()[0]
     for row in rows:
         if row["id"] == first_edit:
-            row["rephrases"] = [row["input"]]   # Cao's rephrases may contain the input: nothing else is left
+            row["rephrases"] = []   # (rephrases holding only the input are valid: the reference samples GR from them)
     Path(files["train_data"]).write_text("".join(json.dumps(r) + "\n" for r in rows))
     with pytest.raises(DataFormatError) as err:
         run_stream("fever", "tpatcher", _config(), files, tmp_path / "out", "fold0")
     msg = single_line(err.value)
-    assert msg.startswith(files["folds"][0]) and f"edit example {first_edit!r} has an empty equivalence set" in msg
+    assert msg.startswith(files["folds"][0]) and f"edit example {first_edit!r} has no rephrases" in msg
     assert not (tmp_path / "out").exists()
     config = _config()
     config["splits"]["fever"]["edit_needs_rephrases"] = False   # the documented switch lets it through
@@ -113,7 +113,7 @@ def test_splits_explain_edit_examples_dropped_for_empty_equivalence_sets():
     with pytest.raises(ConfigError) as err:
         make_splits(examples, examples, cfg, seed=0)
     msg = single_line(err.value)
-    assert "0 edit examples cannot make 2 folds (5 edit examples dropped for an empty equivalence set" in msg
+    assert "0 edit examples cannot make 2 folds (5 edit examples dropped for having no rephrases" in msg
 
 
 # -- real snakemake jobs ---------------------------------------------------------------------------------

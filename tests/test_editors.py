@@ -8,7 +8,7 @@ from test_tpatcher import _setup
 
 from editlab.editors import build_editor
 from editlab.editors.ft import FT, FTParams, fine_tune
-from editlab.editors.ftkl import FTKL, FTKLParams, kl_to_base
+from editlab.editors.ftkl import FTKL, FTKLParams, kl_rows, kl_to_base
 from editlab.editors.tpatcher import TPatcherParams
 from editlab.errors import ConfigError
 
@@ -46,7 +46,7 @@ def test_kl_to_base_zero_on_identical_and_positive_otherwise():
 def test_ft_changes_only_the_patched_ffn_and_stops_when_right(task):
     site, ops, path, examples = _setup(task)
     before = {n: p.clone() for n, p in site.model.named_parameters()}
-    editor = FT(FTParams(lr=1e-2, max_steps=300), seed=0)
+    editor = FT(FTParams(lr=1e-2, max_steps=300, tune="ffn"), seed=0)
     editor.prepare(path, examples[3:], examples[4:])
     wrong = [e for e, ok in zip(examples, path.correct(examples)) if not ok][0]
     out = editor.edit(wrong, 0)
@@ -63,7 +63,7 @@ def test_ft_changes_only_the_patched_ffn_and_stops_when_right(task):
 def test_ft_on_an_already_right_example_takes_no_step():
     site, ops, path, examples = _setup("fever")
     right = [e for e, ok in zip(examples, path.correct(examples)) if ok][0]
-    editor = FT(FTParams(), seed=0)
+    editor = FT(FTParams(tune="ffn"), seed=0)
     editor.prepare(path, [], [])
     assert editor.edit(right, 0).steps == 0
 
@@ -71,8 +71,8 @@ def test_ft_on_an_already_right_example_takes_no_step():
 @pytest.mark.parametrize("task", ["fever", "zsre"])
 def test_ftkl_keeps_memory_closer_to_base_than_ft(task):
     drifts = {}
-    for name, cls, params in (("ft", FT, FTParams(lr=1e-3, max_steps=300)),
-                              ("ftkl", FTKL, FTKLParams(lr=1e-3, max_steps=300, kl_coef=10.0, kl_memory_size=4))):
+    for name, cls, params in (("ft", FT, FTParams(lr=1e-3, max_steps=300, tune="ffn")),
+                              ("ftkl", FTKL, FTKLParams(lr=1e-3, max_steps=300, kl_coef=10.0, kl_memory_size=4, tune="ffn"))):
         torch.manual_seed(0)
         site, ops, path, examples = _setup(task)
         memory = examples[2:]
@@ -96,7 +96,7 @@ def test_ftkl_keeps_memory_closer_to_base_than_ft(task):
 def test_ftkl_history_term_equals_the_per_edit_mean(task):
     """The batched history KL is the mean over sampled past edits of each edit's mean row KL."""
     site, ops, path, examples = _setup(task)
-    editor = FTKL(FTKLParams(kl_memory_size=4, kl_history=3), seed=0)
+    editor = FTKL(FTKLParams(kl_memory_size=4, kl_history=3, kl_form="mean", tune="ffn"), seed=0)
     editor.prepare(path, examples[:4], [])
     for example in examples[4:9]:   # past edits of different lengths (zsRE: one row per answer token)
         q, _ = path.queries([example])
@@ -142,3 +142,85 @@ def test_ft_shortcut_without_dropout_is_exact(task, monkeypatch):
 def test_models_with_dropout_do_not_take_the_ft_shortcut():
     site, *_ = _setup("fever")      # test_tpatcher.ARCH has dropout 0.1
     assert not site.train_mode_is_eval_mode
+
+
+def test_reference_memory_kl_accumulates_as_the_reference_loop():
+    """utils.py:208-217: `kl += KL_b * B`, break once `n + B >= total - past`, else `kl /= n`."""
+    from editlab.editors.ftkl import reference_memory_kl
+
+    batches = [(torch.tensor(0.5), 2), (torch.tensor(0.25), 2), (torch.tensor(2.0), 2), (torch.tensor(9.0), 1)]
+    # no past edit, total 7: b1 -> 1.0, n=2, 4 < 7: /2 -> 0.5; b2 -> 0.5 + 0.5, n=4, 6 < 7: /4 -> 0.25;
+    # b3 -> 0.25 + 4.0, n=6, 8 >= 7: stop (the last division never happens)
+    assert reference_memory_kl(iter(batches), 7, 0).item() == pytest.approx(4.25)
+    # 3 past edits: 7 - 3 = 4, the first batch already stops the loop: 2 x its KL
+    assert reference_memory_kl(iter(batches), 7, 3).item() == pytest.approx(1.0)
+    # a loader exhausted before the bound ends after a division
+    assert reference_memory_kl(iter(batches[:1]), 100, 0).item() == pytest.approx(0.5)
+
+
+def _hand_kl_rows(path, site, editor, examples):
+    """Per-example KL rows computed one example at a time (FEVER: [CLS]; zsRE: every target position)."""
+    out = []
+    for example in examples:
+        q, enc = path.queries([example])
+        rows = q if q.dim() == 2 else q[0][enc.labels[0] != -100]
+        out.append(kl_rows(editor._base_logits(rows), site.head(rows, False)))
+    return torch.cat(out)
+
+
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+def test_ftkl_kl_term_is_the_reference_value(task):
+    """Departure 3: with 6 memory examples (one batch, below the 64 of a reference batch) and loc_num 8, the
+    reference loop stops after the first batch before dividing: 6 x the batch's mean KL; past edits add the
+    KL summed over the sampled ones divided by the number of all past edits."""
+    site, ops, path, examples = _setup(task)
+    memory = examples[:6]
+    editor = FTKL(FTKLParams(kl_memory_size=8, kl_history=2, tune="ffn"), seed=0)
+    editor.prepare(path, memory, [])
+    with torch.no_grad():
+        for prm in site.ffn_parameters():
+            prm.add_(0.05 * torch.randn_like(prm))
+        memory_kl = _hand_kl_rows(path, site, editor, memory).mean()
+        assert memory_kl.item() > 0
+        assert editor._kl().item() == pytest.approx(6 * memory_kl.item(), rel=1e-5)
+        for example in examples[:3]:    # three past edits; 8 - 3 = 5 <= 6 + 6: still one batch
+            q, enc = path.queries([example])
+            rows = q if q.dim() == 2 else q[enc.labels != -100]
+            editor.history.append((rows, editor._base_logits(rows)))
+        state = editor.generator.get_state()
+        value = editor._kl().item()
+        editor.generator.set_state(state)
+        torch.randperm(len(memory), generator=editor.generator)        # the memory order drawn first
+        picks = torch.randperm(3, generator=editor.generator)[:2].tolist()
+        history = sum(_hand_kl_rows(path, site, editor, [examples[i]]).mean() for i in picks) / 3
+    assert value == pytest.approx(6 * memory_kl.item() + history.item(), rel=1e-5)
+
+
+def test_ft_tunes_the_reference_weight_set_of_the_last_layer():
+    """Departure 4: the reference ft.py:114-124 tunes every weight of layer 11 but biases and norms (BERT: Q, K,
+    V, attention output, both FFN matrices); that needs the reference path, the cached one refuses it."""
+    site, ops, path, examples = _setup("fever", "reference")
+    names = {n for n, p in site.layer.named_parameters() if any(p is q for q in site.tuned_parameters("layer"))}
+    assert names == {"attention.self.query.weight", "attention.self.key.weight", "attention.self.value.weight",
+                     "attention.output.dense.weight", "intermediate.dense.weight", "output.dense.weight"}
+    before = {n: p.clone() for n, p in site.model.named_parameters()}
+    editor = FT(FTParams(lr=1e-2, max_steps=200), seed=0)
+    editor.prepare(path, [], [])
+    wrong = [e for e, ok in zip(examples, path.correct(examples)) if not ok][0]
+    assert editor.edit(wrong, 0).steps > 0 and path.correct([wrong]) == [True]
+    changed = {n for n, p in site.model.named_parameters() if not torch.equal(p, before[n])}
+    assert changed and changed <= {f"bert.encoder.layer.0.{n}" for n in names}
+    _, _, cached, _ = _setup("fever", "cached")
+    with pytest.raises(ConfigError, match="sme.ft.tune"):
+        FT(FTParams(), seed=0).prepare(cached, [], [])
+
+
+def test_ftkl_on_the_whole_layer_keeps_the_base_outputs_closer():
+    site, ops, path, examples = _setup("zsre", "reference")
+    editor = FTKL(FTKLParams(lr=1e-2, max_steps=50, kl_memory_size=8, kl_coef=10.0), seed=0)
+    editor.prepare(path, examples[2:], [])
+    wrong = [e for e, ok in zip(examples[:2], path.correct(examples[:2])) if not ok][0]
+    editor.edit(wrong, 0)
+    assert len(editor.history) == 1
+    with torch.no_grad():
+        assert editor._full_kl(examples[2:]).item() > 0

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from editlab.errors import ConfigError, DataFormatError
+from editlab.errors import ConfigError, DataFormatError, EditlabError
 from editlab.nmt import toy_language as toy
 from editlab.nmt.hub_data import mine_tasks
 from editlab.nmt.tasks import Behaviour, read_requests, read_task
@@ -130,3 +130,24 @@ def test_nmt_figure_writes_pdf_and_png(tmp_path):
     plot_metrics(summaries, tmp_path / "f.pdf", tmp_path / "f.png")
     assert (tmp_path / "f.pdf").read_bytes().startswith(b"%PDF") and (tmp_path / "f.pdf").stat().st_size > 1000
     assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_hub_miner_strips_punctuation_and_keeps_going_when_one_task_is_short():
+    """"Ufer." counts as "Ufer"; a task with too few sentences leaves the others intact, and the count per
+    task is reported."""
+    from editlab.nmt.hub_data import mine_each
+
+    sources = ["my bank is open.", "the bank is near.", "the zebra runs", "a zebra sleeps", "a cat", "a dog"]
+    references = ["mein Ufer ist offen.", "das Ufer, ist nah", "das Tier läuft", "ein Tier schläft", "eine Katze",
+                  "ein Hund"]
+    outputs = ["meine Bank, ist offen.", "die Bank. ist nah", "das zebra läuft", "ein zebra schläft", "eine Katze",
+               "ein Hund"]
+    cfg = {"n_requests": 1, "n_generalization": 5, "n_specificity": 5,
+           "mistranslation": {"source_word": "bank", "wrong": "Bank", "right": "Ufer"}}
+    with pytest.raises(EditlabError, match="task memorised: mined only 0 sentences"):
+        mine_tasks(sources, references, outputs, cfg, ["copy", "mistranslation", "memorised"])
+    tasks, found = mine_each(sources, references, outputs, cfg, ["copy", "mistranslation", "memorised"])
+    assert found == {"copy": 2, "mistranslation": 2, "memorised": 0}
+    assert tasks["mistranslation"].requests[0].target == "mein Ufer ist offen."
+    assert len(tasks["copy"].requests) == 1 and tasks["memorised"].requests == []
+    assert Behaviour("contains", tokens=("Bank",)).present("die Bank. ist nah")

@@ -111,3 +111,15 @@ def test_select_unknown_id_names_list(tmp_path):
     exs = read_cao_fever(write_lines(tmp_path / "f.jsonl", [FEVER_OK]))
     with pytest.raises(DataFormatError, match=r"fold0.txt: 1 ids not in the data \(first: 'nope'\)"):
         select(exs, ["75397", "nope"], source="fold0.txt")
+
+
+def test_kilt_zsre_question_comes_from_the_template_questions(tmp_path):
+    """KILT structured_zeroshot: `input` is "subject [SEP] relation"; the question is meta.template_questions."""
+    row = {"id": "k1", "input": "Ann Smith [SEP] place of birth",
+           "output": [{"answer": "Oslo", "provenance": [{"wikipedia_id": "1"}]}],
+           "meta": {"template_questions": ["Where was Ann Smith born?", "What is Ann Smith's birthplace?"]}}
+    [ex] = read_kilt(write_lines(tmp_path / "z.jsonl", [row]), "zsre")
+    assert (ex.input, ex.answers, ex.rephrases) == ("Where was Ann Smith born?", ("Oslo",), ())
+    del row["meta"]
+    with pytest.raises(DataFormatError, match=r"z2.jsonl:1: KILT zsRE record without .*meta.template_questions"):
+        read_kilt(write_lines(tmp_path / "z2.jsonl", [row]), "zsre")

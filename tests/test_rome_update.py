@@ -113,3 +113,16 @@ def test_edit_makes_the_model_produce_the_target():
     result = apply_rome(model, edit, hp, stats, SPECIALS)
     logits = forward_logits(model, make_batch([edit.pair], SPECIALS))
     assert result.applied and logits[0, 0].argmax() == edit.pair.target[0]
+
+
+def test_value_search_takes_one_adam_step_fewer_than_its_iterations(monkeypatch):
+    """ROME's compute_v evaluates the loss at every iteration but steps only before the last (19 of 20)."""
+    from editlab.rome.compute import compute_value
+
+    model, _, locus, _, edit = _setup("decoder", 1, "rome")
+    hp = RomeHyperParams(side="decoder", layer=1, v_num_grad_steps=5, v_loss_stop=-1.0)
+    steps = []
+    original = torch.optim.Adam.step
+    monkeypatch.setattr(torch.optim.Adam, "step", lambda self, *a, **k: steps.append(1) or original(self, *a, **k))
+    search = compute_value(model, locus, edit, hp, SPECIALS)
+    assert len(search.losses) == 5 and len(steps) == 4

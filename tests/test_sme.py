@@ -164,3 +164,27 @@ def test_workflow_runs_sme_folds_on_ci(ci_finished, tmp_path):
     work = copy_finished(ci_finished, tmp_path / "wf")
     dry = run_snakemake(work, "--configfile", "config/ci.yaml", "-n", "--", *targets)
     assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+def test_gr_samples_from_every_rephrase_the_question_included():
+    """Departure 6: as the reference (zsre_dataloader.py:58-60), GR samples its 5 from all rephrases, the
+    question itself included where the file lists it; `gr_include_input: false` leaves it out."""
+    from editlab.data.records import Example
+    from editlab.sme.runner import equivalents
+
+    ex = Example("z1", "who wrote it?", ("ann",), ("who wrote it?", "author of it?"))
+    assert sorted(e.input for e in equivalents(ex, 5, 0)) == ["author of it?", "who wrote it?"]
+    assert [e.input for e in equivalents(ex, 5, 0, include_input=False)] == ["author of it?"]
+    many = Example("z2", "q?", ("a",), ("q?",) + tuple(f"r{i}?" for i in range(9)))
+    picked = [e.input for e in equivalents(many, 5, 0)]
+    assert len(picked) == 5 and picked == [e.input for e in equivalents(many, 5, 0)]   # seeded
+
+
+def test_split_keeps_an_edit_whose_only_rephrase_is_the_question():
+    """The reference keeps such an edit (its GR is then measured on the question)."""
+    from editlab.data.records import Example
+    from editlab.data.splits import SplitConfig, make_splits
+
+    data = [Example(f"t{i}", f"q{i}?", ("a",), (f"q{i}?",)) for i in range(100)]
+    cfg = SplitConfig(train=0.8, val=0.1, edit=0.1, trainr_size=10, memory_size=10, n_folds=2)
+    assert len(make_splits(data, [], cfg, seed=0).edit) == 10

@@ -304,3 +304,69 @@ def test_cached_training_steps_cycle_through_the_dropout_draws():
         torch.manual_seed(5)
         expected = site.head(inputs.draws[1], True, site.fixed_ffn_output(inputs.draws[1]))
     torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-6)
+
+
+def _reference_memory_loss(memory_acts, edit_acts, gamma, beta, k):
+    """The reference's memory loss built literally (patch.py:64-88, 197-204): the memory activations
+    stacked once per row of the edit batch, flattened, exp, top-k, mean."""
+    his = torch.stack([memory_acts for _ in range(edit_acts.shape[0])], dim=0).transpose(0, 1)  # [M, B, n]
+    rel = torch.exp((his - edit_acts[None] + gamma).reshape(-1))
+    absolute = torch.exp((his - beta).reshape(-1))
+    return torch.topk(rel, min(k, rel.numel()))[0].mean() + torch.topk(absolute, min(k, absolute.numel()))[0].mean()
+
+
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+def test_validation_memory_loss_is_taken_on_the_eight_copy_batch(task):
+    """Departure 1: the stopping check's memory loss equals the reference's value on the 8-copy eval batch
+    (with k = 3 < 8 x 2 memory rows a one-copy loss differs)."""
+    site, ops, path, examples = _setup(task)
+    params = _edit_params(max_steps=40, val_every=10, val_start=1000, memory_top_k=3)   # last step is a check
+    editor = TPatcher(params, seed=0)
+    editor.prepare(path, examples[3:], examples[4:])
+    val_memory = editor.memory.val.clone()
+    with torch.no_grad():
+        logits, _, enc = path.forward(path.edit_inputs(examples[1], 8), training=False)
+    positions = ops.wrong_positions(logits[0], enc.labels[0])[:params.max_neurons]
+    out = editor.edit(examples[1], 0)
+    q, _ = path.queries([examples[1]])
+    acts = site.bank.pre_activation(q)                     # the committed neurons = the state at the last check
+    # FEVER: [1, 1]; zsRE: neuron i at its own wrong position (as T-Patcher keys it)
+    edit_acts = acts if task == "fever" else torch.stack([acts[0, p, i] for i, p in enumerate(positions)])[None]
+    edit8 = edit_acts.expand(8, -1)
+    want = _reference_memory_loss(val_memory @ site.bank.keys.T + site.bank.biases, edit8,
+                                  params.memory_margin, params.memory_floor, 3)
+    assert out.info["val_losses"]["memory"] == pytest.approx(float(want), rel=1e-5)
+    one_copy = _reference_memory_loss(val_memory @ site.bank.keys.T + site.bank.biases, edit_acts,
+                                      params.memory_margin, params.memory_floor, 3)
+    assert abs(float(one_copy) - float(want)) > 1e-3 * float(want)   # the test can tell the two apart
+
+
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+def test_memory_grows_by_the_eight_copy_edit_batch(task):
+    """Departure 2: after an edit both memories gain the eval-mode queries of the 8-copy batch: FEVER 8 rows,
+    zsRE 8T - 2 (every decoder position of every copy, the first and the last row dropped)."""
+    site, ops, path, examples = _setup(task)
+    editor = TPatcher(_edit_params(max_steps=20), seed=0)
+    editor.prepare(path, examples[3:], examples[4:])
+    n_train, n_val = editor.memory.train.shape[0], editor.memory.val.shape[0]
+    editor.edit(examples[1], 0)
+    q, enc = path.queries([examples[1]])
+    rows = q if task == "fever" else q[enc.batch["decoder_attention_mask"].bool()]
+    want = rows.repeat(8, 1) if task == "fever" else rows.repeat(8, 1)[1:-1]
+    assert want.shape[0] == (8 if task == "fever" else 8 * rows.shape[0] - 2)
+    assert editor.memory.n_added == want.shape[0]
+    torch.testing.assert_close(editor.memory.train[n_train:], want)
+    torch.testing.assert_close(editor.memory.val[n_val:], want)
+
+
+def test_fever_classifier_reads_the_pooled_vector_without_dropout():
+    """Departure 5: the reference BertClassifier (class_modules.py:639-646) has no dropout before the
+    classifier; `base.fever.model.classifier_dropout` brings it back."""
+    from editlab.models.build import new_base_model
+
+    arch = dict(ARCH, vocab_min_frequency=1)
+    model, _ = new_base_model("fever", {"source": "scratch", "arch": arch}, [c for c, _ in CLAIMS])
+    assert model.dropout.p == 0.0 and model.bert.encoder.layer[0].output.dropout.p == 0.1
+    model, _ = new_base_model("fever", {"source": "scratch", "arch": arch, "classifier_dropout": 0.1},
+                              [c for c, _ in CLAIMS])
+    assert model.dropout.p == 0.1

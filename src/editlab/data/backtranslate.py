@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from editlab.config import from_section, param
+from editlab.data.readers import kilt_zsre_question
 from editlab.errors import ConfigError, DataFormatError
 from editlab.io import read_jsonl, write_jsonl
 
@@ -109,6 +110,10 @@ def add_rephrases(in_path: str | os.PathLike[str], out_path: str | os.PathLike[s
     for i, obj in enumerate(records):
         if not isinstance(obj.get("input"), str):
             raise DataFormatError(in_path, "field 'input' missing or not a string", line=i + 1)
+        if "meta" in obj and isinstance(obj["meta"], dict) and "template_questions" in obj["meta"]:
+            # KILT zsRE: `input` is "subject [SEP] relation"; the Cao-format file takes the question
+            obj["kilt_input"] = obj["input"]
+            obj["input"] = kilt_zsre_question(obj, in_path, i + 1)
     forward = load_translator(cfg.forward_model, device)
     backward = load_translator(cfg.backward_model, device)
     texts = [obj["input"] for obj in records]

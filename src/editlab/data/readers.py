@@ -62,13 +62,25 @@ def _non_empty(examples: list[Example], path: PathLike) -> list[Example]:
     return examples
 
 
-def read_cao_zsre(path: PathLike, *, require_rephrases: bool = True) -> list[Example]:
+def kilt_zsre_question(obj: Mapping[str, Any], path: PathLike, line: int) -> str:
+    """The question of a KILT `structured_zeroshot` record: its `input` is "subject [SEP] relation", the
+    questions are `meta.template_questions` (the first is taken)."""
+    meta = obj.get("meta")
+    questions = meta.get("template_questions") if isinstance(meta, Mapping) else None
+    if not isinstance(questions, list) or not questions or not all(isinstance(q, str) for q in questions):
+        raise DataFormatError(path, "KILT zsRE record without a non-empty 'meta.template_questions' list of "
+                                    "strings (its 'input' is 'subject [SEP] relation', not a question)", line=line)
+    return questions[0]
+
+
+def read_cao_zsre(path: PathLike, *, require_rephrases: bool = True, kilt: bool = False) -> list[Example]:
     """Cao et al. annotated zsRE JSONL: answers = `output[*].answer` of entries that have both
-    `answer` and `provenance` (as the reference does)."""
+    `answer` and `provenance` (as the reference does). `kilt`: a KILT original, whose question is
+    `meta.template_questions[0]`."""
     examples = []
     for line, obj in read_jsonl(path):
         qid = _id(obj, path, line)
-        question = _require(obj, "input", str, path, line)
+        question = kilt_zsre_question(obj, path, line) if kilt else _require(obj, "input", str, path, line)
         answers = tuple(o["answer"] for o in _kilt_answers(obj, path, line) if "answer" in o and "provenance" in o)
         if not answers:
             raise DataFormatError(path, "no output entry has both 'answer' and 'provenance'", line=line)
@@ -103,7 +115,7 @@ def read_kilt(path: PathLike, task: str) -> list[Example]:
     if task == "fever":
         return read_cao_fever(path, require_rephrases=False)
     if task == "zsre":
-        return read_cao_zsre(path, require_rephrases=False)
+        return read_cao_zsre(path, require_rephrases=False, kilt=True)
     raise ValueError(f"unknown task {task!r}")
 
 
@@ -145,7 +157,7 @@ def read_task_file(task: str, path: PathLike) -> list[Example]:
     if task == "fever":
         return read_cao_fever(path, require_rephrases=False)
     if task == "zsre":
-        return read_cao_zsre(path, require_rephrases=False)
+        return read_cao_zsre(path, require_rephrases=False, kilt=True)
     raise ValueError(f"unknown task {task!r}")
 
 

@@ -76,14 +76,15 @@ def make_splits(train: list[Example], dev: list[Example], cfg: SplitConfig, seed
     train_ids, val_ids, edit_ids = order[:n_train], order[n_train:n_train + n_val], order[n_train + n_val:]
     if cfg.edit_needs_rephrases:
         by_id = {ex.id: ex for ex in pool}
-        edit_ids = [i for i in edit_ids if by_id[i].equivalents]
+        # the reference keeps every edit with rephrases, the input among them or not (zsre_dataloader.py:58)
+        edit_ids = [i for i in edit_ids if by_id[i].rephrases]
     if cfg.trainr_size + cfg.memory_size > len(train_ids):
         raise ConfigError(f"config key 'splits': trainr_size + memory_size = {cfg.trainr_size + cfg.memory_size} "
                           f"exceeds the {len(train_ids)} train examples")
     if len(edit_ids) < cfg.n_folds:
         dropped = len(order) - n_train - n_val - len(edit_ids)
-        why = (f" ({dropped} edit examples dropped for an empty equivalence set: no rephrase other than the input,"
-               f" and edit_needs_rephrases is true)" if dropped else "")
+        why = (f" ({dropped} edit examples dropped for having no rephrases, and edit_needs_rephrases is true)"
+               if dropped else "")
         raise ConfigError(f"config key 'splits': {len(edit_ids)} edit examples cannot make {cfg.n_folds} folds{why}")
     test_ids = [ex.id for ex in dev if keep(ex)]
     splits = Splits(train=train_ids, val=val_ids, edit=edit_ids, test=test_ids,

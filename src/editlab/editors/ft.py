@@ -1,16 +1,25 @@
-"""FT baseline: fine-tune all weights of the patched FFN on the edit until it is right (docs/design.md §6)."""
+"""FT baseline: fine-tune the patched layer's weights on the edit until it is right (docs/design.md §6).
+
+`tune: layer` (default, the reference's scripts/ft.py:114-124): every weight of the patched layer except
+biases and norms (BERT layer 11: Q, K, V, attention output, both FFN matrices); it changes the layer's
+attention, so it needs the reference execution path. `tune: ffn`: the FFN fc1/fc2 weights and biases
+(editlab's earlier choice; runs on the cached path).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
 from editlab.config import from_section, param
 from editlab.data.records import Example
 from editlab.editors.base import EditOutcome, merged_section
+from editlab.errors import ConfigError
+
+TUNE = ("layer", "ffn")
 
 
 @dataclass(frozen=True)
@@ -21,21 +30,38 @@ class FTParams:
     lr: float = param(1e-5, exclusiveMinimum=0)
     weight_decay: float = param(0.0, minimum=0)
     max_steps: int = param(2000, "the reference's max_edit_step", minimum=1)
+    tune: Literal["layer", "ffn"] = param(
+        "layer", "weights FT tunes: layer = every weight of the last layer but biases and norms (reference "
+        "scripts/ft.py:114-124; needs sme.path reference); ffn = fc1/fc2 with biases (runs on the cached path)")
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any], task: str) -> FTParams:
-        return from_section(cls, merged_section(section, task), "sme.ft")
+        return check_tune(from_section(cls, merged_section(section, task), "sme.ft"), "sme.ft")
+
+
+def check_tune(params: Any, where: str) -> Any:
+    if params.tune not in TUNE:
+        raise ConfigError(f"config key '{where}.tune': {params.tune!r} is not one of {', '.join(TUNE)}")
+    return params
+
+
+def check_tune_path(tune: str, path: Any, method: str) -> None:
+    """`tune: layer` changes attention below the FFN, whose inputs the cached path computes once."""
+    if tune == "layer" and getattr(path, "name", "") == "cached":
+        raise ConfigError(f"config key 'sme.{method}.tune': 'layer' (the reference: every weight of the last "
+                          "layer) needs sme.path: reference; the cached path freezes everything below the FFN "
+                          f"(set sme.{method}.tune: ffn to run FT on it)")
 
 
 def fine_tune(path: Any, example: Example, copies: int, lr: float, weight_decay: float, max_steps: int,
-              extra_loss: Any = None, shortcut: bool = True) -> EditOutcome:
-    """Adam on the FFN weights; check the edit (eval mode) before every step and stop once it is right.
+              extra_loss: Any = None, shortcut: bool = True, tune: str = "ffn") -> EditOutcome:
+    """Adam on the `tune` weights; check the edit (eval mode) before every step and stop once it is right.
 
     `shortcut` (exact, used only when the model has no active dropout): the copies are then identical and
     a train-mode forward equals the eval-mode check, so one copy and one forward per step give the same
     loss, gradient and stopping step as the reference's 8 copies plus a separate check.
     """
-    params = path.site.ffn_parameters()
+    params = path.site.tuned_parameters(tune)
     for prm in params:
         prm.requires_grad_(True)
     optimizer = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
@@ -65,13 +91,13 @@ def fine_tune(path: Any, example: Example, copies: int, lr: float, weight_decay:
     return EditOutcome(0, step, {})
 
 
-def ffn_weights(path: Any) -> list[torch.Tensor]:
-    return [prm.detach().clone() for prm in path.site.ffn_parameters()]
+def ffn_weights(path: Any, tune: str = "ffn") -> list[torch.Tensor]:
+    return [prm.detach().clone() for prm in path.site.tuned_parameters(tune)]
 
 
 @torch.no_grad()
-def load_ffn_weights(path: Any, weights: Sequence[torch.Tensor]) -> None:
-    for prm, saved in zip(path.site.ffn_parameters(), weights, strict=True):
+def load_ffn_weights(path: Any, weights: Sequence[torch.Tensor], tune: str = "ffn") -> None:
+    for prm, saved in zip(path.site.tuned_parameters(tune), weights, strict=True):
         prm.copy_(saved)
 
 
@@ -83,18 +109,19 @@ class FT:
         self.path: Any = None
 
     def prepare(self, path: Any, memory: Sequence[Example], val: Sequence[Example]) -> None:
+        check_tune_path(self.params.tune, path, self.method)
         self.path = path
 
     def snapshot(self) -> dict[str, Any]:
-        """The edited FFN weights (a fresh Adam per edit, so no optimiser state)."""
-        return {"ffn": ffn_weights(self.path)}
+        """The edited weights (a fresh Adam per edit, so no optimiser state)."""
+        return {"ffn": ffn_weights(self.path, self.params.tune)}
 
     def restore(self, snap: dict[str, Any], edited: Sequence[Example]) -> None:
-        load_ffn_weights(self.path, snap["ffn"])
+        load_ffn_weights(self.path, snap["ffn"], self.params.tune)
 
     def edit(self, example: Example, index: int) -> EditOutcome:
         p = self.params
-        return fine_tune(self.path, example, p.copies, p.lr, p.weight_decay, p.max_steps)
+        return fine_tune(self.path, example, p.copies, p.lr, p.weight_decay, p.max_steps, tune=p.tune)
 
 
 def build(section: Mapping[str, Any], task: str, seed: int) -> FT:

@@ -86,6 +86,15 @@ class FFNSite:
     def ffn_parameters(self) -> list[nn.Parameter]:
         return [*self.fc_in.parameters(), *self.fc_out.parameters()]
 
+    def tuned_parameters(self, tune: str) -> list[nn.Parameter]:
+        """The weights FT tunes: `ffn` = the patched FFN (fc1/fc2 with biases); `layer` = every weight of the
+        patched layer except biases and norms (the reference's selection, scripts/ft.py:114-124)."""
+        if tune == "ffn":
+            return self.ffn_parameters()
+        if tune == "layer":
+            return [p for n, p in self.layer.named_parameters() if "bias" not in n and "norm" not in n.lower()]
+        raise ValueError(f"unknown FT weight set {tune!r} (expected layer or ffn)")
+
     @contextlib.contextmanager
     def patched(self) -> Iterator[None]:
         """While active, full forward passes add the patch contributions and record the FFN input."""

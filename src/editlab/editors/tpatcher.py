@@ -16,6 +16,7 @@ from editlab.config import from_section, param
 from editlab.data.records import Example
 from editlab.editors.base import EditOutcome, merged_section
 from editlab.editors.losses import activation_loss, memory_loss
+from editlab.editors.task_ops import Encoded
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,17 @@ def early_stop(history: Sequence[float], threshold: float, patience: int) -> boo
         if value < history[best] - threshold:
             best = i
     return best < len(history) - patience
+
+
+def memory_update_rows(eval_queries: torch.Tensor, single: Encoded, copies: int) -> torch.Tensor:
+    """The rows an edit appends to both memories, as the reference's `memorize(update=True)`: the eval-mode
+    queries of the whole `copies`-row edit batch (T-patch.py:103). FEVER: the [CLS] query once per copy
+    (class_modules.py:181); zsRE: every decoder position of every copy, flattened, without the first and the
+    last row (seq2seq_modules.py:201, `[1:-1]`), i.e. copies x T - 2 rows."""
+    if eval_queries.dim() == 2:
+        return eval_queries.repeat(copies, 1)
+    mask = single.batch["decoder_attention_mask"].bool()
+    return eval_queries[mask].repeat(copies, 1)[1:-1]
 
 
 @dataclass
@@ -168,7 +180,11 @@ class TPatcher:
             if step % p.val_every == 0:
                 with torch.no_grad():
                     logits, h, enc = path.forward(inputs, training=False, static_ffn=True)
-                    val = self._losses(logits, h, enc.labels, positions, self.memory.val)
+                    # The reference validates on the same `copies`-row batch (eval mode: identical rows),
+                    # so its memory loss counts every memory activation once per copy.
+                    one = h.shape[0] == 1   # one row: a view over the copies, the memory loss on one copy
+                    h = h.expand(p.copies, *h.shape[1:]) if one else h.repeat(p.copies, *[1] * (h.dim() - 1))
+                    val = self._losses(logits, h, enc.labels, positions, self.memory.val, identical_copies=one)
                     ok = bool(path.ops.row_correct(logits, enc.labels).all())
                 scheduler.step(float(val["edit"]))
                 last = {k: float(v) for k, v in val.items()}
@@ -181,7 +197,7 @@ class TPatcher:
         n_new = bank.n_new
         bank.commit()
         if p.update_memory:
-            self.memory.add(inputs.eval_queries.reshape(-1, inputs.eval_queries.shape[-1]))
+            self.memory.add(memory_update_rows(inputs.eval_queries, inputs.single, p.copies))
         return EditOutcome(n_new, step, {"stopped_early": stopped, "val_losses": last})
 
 

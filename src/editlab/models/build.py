@@ -31,13 +31,19 @@ from editlab.models.tokenizer import train_bart_tokenizer, train_bert_tokenizer
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json")
 TASK_MODEL_CLASSES = {"fever": AutoModelForSequenceClassification, "zsre": AutoModelForSeq2SeqLM}
+# Dropout on the pooled [CLS] vector before the FEVER classifier (`base.fever.model.classifier_dropout`). The
+# reference's BertClassifier is Linear(pooler output) with no dropout (Transformer-Patcher
+# src/models/class_modules.py:639-646); AutoModelForSequenceClassification would apply hidden_dropout_prob.
+CLASSIFIER_DROPOUT = 0.0
 
 
-def tiny_bert(arch: Mapping[str, Any], vocab_size: int, max_positions: int = 64) -> BertForSequenceClassification:
+def tiny_bert(arch: Mapping[str, Any], vocab_size: int, max_positions: int = 64,
+              classifier_dropout: float = CLASSIFIER_DROPOUT) -> BertForSequenceClassification:
     dropout = arch.get("dropout", 0.1)
     config = BertConfig(vocab_size=vocab_size, hidden_size=arch["hidden_size"], num_hidden_layers=arch["layers"],
                         num_attention_heads=arch["heads"], intermediate_size=arch["intermediate_size"],
                         hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout,
+                        classifier_dropout=classifier_dropout,
                         max_position_embeddings=max_positions, num_labels=1, pad_token_id=0)
     return BertForSequenceClassification(config)
 
@@ -56,20 +62,22 @@ def tiny_bart(arch: Mapping[str, Any], vocab_size: int, max_positions: int = 64)
 def new_base_model(task: str, model_cfg: Mapping[str, Any], corpus: list[str]) -> tuple[PreTrainedModel,
                                                                                     PreTrainedTokenizerBase]:
     """A fresh model to fine-tune: tiny from scratch (tokenizer trained on `corpus`) or the hub checkpoint."""
+    classifier_dropout = float(model_cfg.get("classifier_dropout", CLASSIFIER_DROPOUT))
     if model_cfg["source"] == "hub":
-        return load_hub_model(task, model_cfg["hub_id"])
+        return load_hub_model(task, model_cfg["hub_id"], classifier_dropout)
     arch = model_cfg["arch"]
     min_freq = arch.get("vocab_min_frequency", 1)
     if task == "fever":
         tok = train_bert_tokenizer(corpus, min_freq)
-        return tiny_bert(arch, len(tok)), tok
+        return tiny_bert(arch, len(tok), classifier_dropout=classifier_dropout), tok
     tok = train_bart_tokenizer(corpus, min_freq)
     return tiny_bart(arch, len(tok)), tok
 
 
-def load_hub_model(task: str, hub_id: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+def load_hub_model(task: str, hub_id: str, classifier_dropout: float = CLASSIFIER_DROPOUT
+                   ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Paper profile: bert-base-uncased / facebook/bart-base from the hub (or the local HF cache)."""
-    kwargs = {"num_labels": 1} if task == "fever" else {}
+    kwargs = {"num_labels": 1, "classifier_dropout": classifier_dropout} if task == "fever" else {}
     try:
         tok = AutoTokenizer.from_pretrained(hub_id)
         model = TASK_MODEL_CLASSES[task].from_pretrained(hub_id, **kwargs)

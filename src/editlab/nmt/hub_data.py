@@ -12,6 +12,7 @@ are split from the same mined pool; specificity inputs are sentences none of the
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
@@ -20,8 +21,9 @@ from typing import Any
 from editlab.errors import EditlabError
 from editlab.io import write_json, write_jsonl
 from editlab.nmt.model import load_model, translate
-from editlab.nmt.tasks import Behaviour, EditRequest, Probe, Task, write_task
+from editlab.nmt.tasks import Behaviour, EditRequest, Probe, Task, words, write_task
 
+log = logging.getLogger(__name__)
 _WORD = re.compile(r"[a-z]{5,}")
 
 
@@ -36,6 +38,11 @@ def _task(name: str, rows: Sequence[tuple[str, str, str, Behaviour]], n_req: int
     if len(rows) < n_req + 1:
         raise EditlabError(f"task {name}: mined only {len(rows)} sentences showing the behaviour; "
                            f"need at least {n_req + 1} (raise nmt.hub_data.n_mine)")
+    return _split_task(name, rows, n_req, n_gen, specificity)
+
+
+def _split_task(name: str, rows: Sequence[tuple[str, str, str, Behaviour]], n_req: int, n_gen: int,
+                specificity: Sequence[tuple[str, str]]) -> Task:
     requests = [EditRequest(f"{name}-r{i}", s, *_span(s, trig), target=ref, behaviour=b)
                 for i, (s, ref, trig, b) in enumerate(rows[:n_req])]
     gen = [Probe(f"{name}-g{i}", s, ref, b) for i, (s, ref, _, b) in enumerate(rows[n_req : n_req + n_gen])]
@@ -43,11 +50,41 @@ def _task(name: str, rows: Sequence[tuple[str, str, str, Behaviour]], n_req: int
     return Task(name, requests, gen, spec)
 
 
+Rows = list[tuple[str, str, str, Behaviour]]
+
+
 def mine_tasks(sources: Sequence[str], references: Sequence[str], outputs: Sequence[str], cfg: Mapping[str, Any],
                tasks: Sequence[str]) -> dict[str, Task]:
-    """Pure function of the corpus and the model's outputs on it."""
+    """Pure function of the corpus and the model's outputs on it; a task with too few sentences is an error."""
+    mined, specificity = mine_rows(sources, references, outputs, cfg, tasks)
+    return {name: _task(name, mined.get(name, []), int(cfg.get("n_requests", 20)),
+                        int(cfg.get("n_generalization", 100)), specificity) for name in tasks}
+
+
+def mine_each(sources: Sequence[str], references: Sequence[str], outputs: Sequence[str], cfg: Mapping[str, Any],
+              tasks: Sequence[str]) -> tuple[dict[str, Task], dict[str, int]]:
+    """Like `mine_tasks`, but a task that finds too few sentences does not stop the others: it gets all found
+    sentences but one as requests (the last one as its generalisation probe), or no request when it found
+    fewer than 2 (its requests file is then empty, and only that task's editing jobs stop, with "no edit
+    requests"). Returns the tasks and how many sentences each miner found."""
+    mined, specificity = mine_rows(sources, references, outputs, cfg, tasks)
+    n_req, n_gen = int(cfg.get("n_requests", 20)), int(cfg.get("n_generalization", 100))
+    out: dict[str, Task] = {}
+    for name in tasks:
+        rows = mined.get(name, [])
+        if len(rows) < n_req + 1:
+            log.warning("task %s: mined only %d sentences showing the behaviour (need %d for %d requests; raise "
+                        "nmt.hub_data.n_mine); using %d requests", name, len(rows), n_req + 1, n_req,
+                        max(0, len(rows) - 1))
+        out[name] = _split_task(name, rows, min(n_req, max(0, len(rows) - 1)), n_gen, specificity)
+    return out, {name: len(mined.get(name, [])) for name in tasks}
+
+
+def mine_rows(sources: Sequence[str], references: Sequence[str], outputs: Sequence[str], cfg: Mapping[str, Any],
+              tasks: Sequence[str]) -> tuple[dict[str, Rows], list[tuple[str, str]]]:
+    """The sentences each miner selects, and the specificity inputs (sentences none selected)."""
     used: set[int] = set()
-    mined: dict[str, list[tuple[str, str, str, Behaviour]]] = {}
+    mined: dict[str, Rows] = {}
     if "copy" in tasks:
         by_word: dict[str, list[int]] = defaultdict(list)
         for i, (s, r, o) in enumerate(zip(sources, references, outputs)):
@@ -63,7 +100,7 @@ def mine_tasks(sources: Sequence[str], references: Sequence[str], outputs: Seque
     if "mistranslation" in tasks and "mistranslation" in cfg:
         m = cfg["mistranslation"]
         idx = [i for i, (s, r, o) in enumerate(zip(sources, references, outputs))
-               if m["source_word"] in s.split() and m["wrong"] in o.split() and m["right"] in r.split()]
+               if m["source_word"] in words(s) and m["wrong"] in words(o) and m["right"] in words(r)]
         mined["mistranslation"] = [(sources[i], references[i], m["source_word"],
                                     Behaviour("contains", tokens=(m["wrong"],))) for i in idx]
         used |= set(idx)
@@ -74,13 +111,13 @@ def mine_tasks(sources: Sequence[str], references: Sequence[str], outputs: Seque
             hits = []
             for i, (s, r, o) in enumerate(zip(sources, references, outputs)):
                 if trig in s:
-                    novel = set(o.split()) - set(r.split()) - set(s.split())
+                    novel = set(words(o)) - set(words(r)) - set(words(s))
                     if novel:
                         extra.update(novel)
                         hits.append(i)
             if extra:
                 token = extra.most_common(1)[0][0]
-                idx = [i for i in hits if token in outputs[i].split()]
+                idx = [i for i in hits if token in words(outputs[i])]
                 rows += [(sources[i], references[i], trig, Behaviour("contains", tokens=(token,))) for i in idx]
                 used |= set(idx)
         mined["hallucination"] = rows
@@ -97,9 +134,7 @@ def mine_tasks(sources: Sequence[str], references: Sequence[str], outputs: Seque
             used |= set(idx)
         mined["memorised"] = rows
     specificity = [(s, r) for i, (s, r) in enumerate(zip(sources, references)) if i not in used]
-    n_spec = int(cfg.get("n_specificity", 500))
-    return {name: _task(name, mined.get(name, []), int(cfg.get("n_requests", 20)),
-                        int(cfg.get("n_generalization", 100)), specificity[:n_spec]) for name in tasks}
+    return mined, specificity[:int(cfg.get("n_specificity", 500))]
 
 
 def _load_pairs(cfg: Mapping[str, Any], split: str, limit: int) -> list[tuple[str, str]]:
@@ -122,6 +157,9 @@ def make_hub_data(nmt: Mapping[str, Any], seed: int, model_dir: str, train: str,
     model, tok = load_model(model_dir, device)
     outputs = translate(model, tok, [s for s, _ in pool], max_new_tokens=int(nmt["eval"]["max_new_tokens"]),
                         device=device, progress="mine NMT tasks: translate the pool")
-    tasks = mine_tasks([s for s, _ in pool], [t for _, t in pool], outputs, cfg, nmt["tasks"])
+    tasks, found = mine_each([s for s, _ in pool], [t for _, t in pool], outputs, cfg, nmt["tasks"])
+    for name, count in found.items():
+        log.info("task %s: mined %d sentences showing the behaviour (%d requests)", name, count,
+                 len(tasks[name].requests))
     for name, paths in task_files.items():
         write_task(tasks[name], paths["requests"], paths["generalization"], paths["specificity"])

@@ -12,6 +12,7 @@ behaviour is {"kind": "contains", "tokens": [...]} (any token in the output) or
 from __future__ import annotations
 
 import os
+import string
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,15 @@ from editlab.errors import DataFormatError
 from editlab.io import read_jsonl, write_jsonl
 
 TASK_FILES = ("requests", "generalization", "specificity")
+
+
+# Punctuation stripped off both ends of a token before matching ("Ufer." counts as "Ufer").
+_PUNCT = string.punctuation + "„“”‚‘’«»…–—"
+
+
+def words(text: str) -> list[str]:
+    """Whitespace tokens with surrounding punctuation stripped (empty ones dropped)."""
+    return [w for w in (t.strip(_PUNCT) for t in text.split()) if w]
 
 
 @dataclass(frozen=True)
@@ -31,7 +41,8 @@ class Behaviour:
     def present(self, output: str) -> bool:
         if self.kind == "equals":
             return output.split() == self.text.split()
-        return any(t in output.split() for t in self.tokens)
+        present = set(words(output))
+        return any(t in present for t in self.tokens)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "text": self.text} if self.kind == "equals" else {"kind": self.kind, "tokens": list(self.tokens)}

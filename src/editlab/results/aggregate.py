@@ -6,6 +6,7 @@ One (task, method) pair is aggregated at a time; the pairs are then concatenated
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,10 @@ from editlab.results.intervals import t_interval
 
 TABLE_COLUMNS = ("task", "method", "metric", "mean", "ci_low", "ci_high", "n_folds", "protocol", "interval")
 AGGREGATED_METRICS = SUMMARY_METRICS + ("patches_per_edit", "seconds_per_edit", "n_edits")
+# The reference's aggregation (get_res, Transformer-Patcher src/dataset/sme_dataset.py:227-241): SR over all
+# edits of all folds, GR over all their rephrases (sum acc x n / sum n). No interval (one pooled number).
+POOLED_METRICS = {"SR_pooled": ("successes", "edits"), "GR_pooled": ("gr_correct", "gr_rephrases")}
+AGGREGATIONS = ("fold_mean", "pooled")
 COST_METRICS = ("seconds_per_edit", "patches_per_edit", "steps_per_edit", "n_edits", "device_hours_per_fold")
 
 
@@ -79,7 +84,19 @@ def aggregate_method(summary_paths: Sequence[str | Path], task: str, method: str
         ci = t_interval(values, level)
         rows.append({"task": task, "method": method, "metric": metric, "mean": ci.mean, "ci_low": ci.low,
                      "ci_high": ci.high, "n_folds": ci.n, "protocol": protocol, "interval": interval_name(level)})
+    for metric, (num, den) in POOLED_METRICS.items():
+        value, n = pooled(summaries, num, den)
+        rows.append({"task": task, "method": method, "metric": metric, "mean": value, "ci_low": math.nan,
+                     "ci_high": math.nan, "n_folds": n, "protocol": protocol, "interval": "pooled (none)"})
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+
+
+def pooled(summaries: Sequence[dict[str, Any]], num: str, den: str) -> tuple[float, int]:
+    """sum(num) / sum(den) over the folds whose summary has `counts` (older summaries have none), and how
+    many folds that is; NaN when the denominator is 0."""
+    with_counts = [s["counts"] for s in summaries if isinstance(s.get("counts"), dict)]
+    total = sum(float(c[den]) for c in with_counts)
+    return (sum(float(c[num]) for c in with_counts) / total if total else math.nan), len(with_counts)
 
 
 def cost_method(summary_paths: Sequence[str | Path], edits_paths: Sequence[str | Path],

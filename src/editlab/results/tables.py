@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from editlab.io import write_text
+from editlab.results.aggregate import POOLED_METRICS
 from editlab.results.fold_outputs import SUMMARY_METRICS
 
 TASK_LABELS = {"fever": "FEVER", "zsre": "zsRE"}
@@ -85,23 +86,40 @@ def _ordered(values: Sequence[str], preferred: Sequence[str]) -> list[str]:
 
 
 def _caption_lines(table: pd.DataFrame, profile: str) -> list[str]:
-    folds = sorted({int(n) for n in table["n_folds"]})
+    shown = table[~table["metric"].isin(list(POOLED_METRICS))]   # the pooled rows have no interval
+    folds = sorted({int(n) for n in shown["n_folds"]})
     protocol = table["protocol"].iloc[0]
-    interval = table["interval"].iloc[0]
+    interval = shown["interval"].iloc[0]
     return [f"Profile `{profile}`; mean ± half-width of the {interval} interval across folds "
             f"(folds per cell: {', '.join(map(str, folds))}); protocol `{protocol}`."]
 
 
-def main_table(table: pd.DataFrame, methods: Sequence[str], tasks: Sequence[str], profile: str) -> RenderedTable:
-    """The paper's main table."""
+AGGREGATION_NOTES = {
+    "fold_mean": "SR and GR: per edit, then per fold, then the mean across folds (editlab's aggregation); the "
+                 "reference's pooled SR/GR (get_res) are the SR_pooled/GR_pooled rows of sme.csv.",
+    "pooled": "SR and GR pooled as the reference's get_res: SR over all edits of all folds, GR over all their "
+              "rephrases (sum acc x n / sum n), no interval; ER, TrainR, TestR: mean across folds.",
+}
+
+
+def main_table(table: pd.DataFrame, methods: Sequence[str], tasks: Sequence[str], profile: str,
+               aggregation: str = "fold_mean") -> RenderedTable:
+    """The paper's main table. `aggregation` names how SR and GR are aggregated across folds: fold_mean
+    (editlab's: mean of the per-fold means, with an interval) or pooled (the reference's get_res)."""
+    if aggregation not in AGGREGATION_NOTES:
+        raise ValueError(f"unknown aggregation {aggregation!r} (expected one of {', '.join(AGGREGATION_NOTES)})")
     cells = _cells(table)
+    if aggregation == "pooled":
+        for (task, method, metric), cell in list(cells.items()):
+            if metric in POOLED_METRICS:
+                cells[(task, method, metric.removesuffix("_pooled"))] = cell
     methods = _ordered(list(table["method"].unique()), methods)
     tasks = _ordered(list(table["task"].unique()), tasks)
     missing = Cell(math.nan, math.nan)
     header = ["Method"] + [f"{task_label(t)} {m}" for t in tasks for m in SUMMARY_METRICS]
     rows = [[method_label(method)] + [cells.get((t, method, m), missing).text("{:.3f}")
                                        for t in tasks for m in SUMMARY_METRICS] for method in methods]
-    notes = _caption_lines(table, profile)
+    notes = [*_caption_lines(table, profile), AGGREGATION_NOTES[aggregation]]
     md = ["| " + " | ".join(header) + " |", "|" + "---|" + "---:|" * (len(header) - 1)]
     md += ["| " + " | ".join(row) + " |" for row in rows]
     md += [""] + notes

@@ -96,7 +96,7 @@ def compute_value(model: torch.nn.Module, locus: FFNLocus, edit: EditIds, hp: Ro
             init_kl_logp = torch.log_softmax(forward_logits(model, batch)[1].float(), -1)
     losses: list[float] = []
     try:
-        for _ in range(hp.v_num_grad_steps):
+        for it in range(hp.v_num_grad_steps):
             optimizer.zero_grad()
             with edit_output(locus.module, add_at_positions(delta, rows, cols)):
                 logits = forward_logits(model, batch)
@@ -110,6 +110,8 @@ def compute_value(model: torch.nn.Module, locus: FFNLocus, edit: EditIds, hp: Ro
                 loss = loss + hp.kl_factor * kl
             losses.append(float(loss.detach()))
             if float(loss.detach()) < hp.v_loss_stop:
+                break
+            if it == hp.v_num_grad_steps - 1:   # ROME's compute_v evaluates the last iterate, takes no step: n - 1 steps
                 break
             loss.backward()
             optimizer.step()

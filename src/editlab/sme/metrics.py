@@ -39,3 +39,14 @@ def stream_metrics(records: Sequence[Mapping[str, Any]], edit_correct: Sequence[
         "TrainR": ratio(acc["train_after"], acc["train_before"]),
         "TestR": ratio(acc["test_after"], acc["test_before"]),
     }
+
+
+def pooled_counts(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """What the reference's `get_res` (sme_dataset.py:227-241) pools over all edits of all folds: successes
+    per edit (SR = sum / edits) and correct rephrases (GR = sum acc x n / sum n, each edit weighted by its
+    number of rephrases `n_gr`)."""
+    done = edited(records)
+    with_gr = [r for r in done if r["gr"] is not None]
+    return {"successes": sum(bool(r["success"]) for r in done), "edits": len(done),
+            "gr_correct": sum(r["gr"] * r.get("n_gr", 1) for r in with_gr),
+            "gr_rephrases": sum(r.get("n_gr", 1) for r in with_gr)}

@@ -18,18 +18,17 @@ import torch
 from editlab.config import check_keys, generated_schema
 from editlab.data.readers import read_task_file, select
 from editlab.data.records import Example
-from editlab.data.splits import check_equivalents
 from editlab.editors import build_editor
 from editlab.editors.site import ffn_site
 from editlab.editors.task_ops import task_ops
-from editlab.errors import ConfigError
+from editlab.errors import ConfigError, DataFormatError
 from editlab.io import atomic_path, clean_leftovers, read_ids, write_json, write_jsonl
 from editlab.models.build import load_base_model
 from editlab.patchfile import export_fold_patches
 from editlab.progress import Progress
 from editlab.provenance import provenance
 from editlab.runtime import configure_torch
-from editlab.sme.metrics import PROTOCOL, accuracy, stream_metrics
+from editlab.sme.metrics import PROTOCOL, accuracy, pooled_counts, stream_metrics
 from editlab.sme.paths import DROPOUT_DRAWS, PATHS, ExecutionPath, execution_path
 from editlab.sme.resume import (
     RESUME_FILE,
@@ -54,6 +53,9 @@ class SMEParams:
     n_test_shown: int = 200                # test inputs in activations.npz
     eval_batch_size: int = 256
     dropout_draws: int = DROPOUT_DRAWS     # cached path: dropout draws of the edit copies per edit
+    # GR over the rephrases as the data files give them, the question itself included where Cao's zsRE
+    # rephrases contain it (the reference samples from all: zsre_dataloader.py:58-60); false: leave it out.
+    gr_include_input: bool = True
 
     @classmethod
     def from_config(cls, sme: Mapping[str, Any], task: str) -> SMEParams:
@@ -65,7 +67,8 @@ class SMEParams:
                      gr_max_rephrases=gr.get(task) if isinstance(gr, Mapping) else gr,
                      n_test_shown=int(sme.get("n_test_shown", 200)),
                      eval_batch_size=int(sme.get("eval_batch_size", 256)),
-                     dropout_draws=int(sme.get("cached_dropout_draws", DROPOUT_DRAWS)))
+                     dropout_draws=int(sme.get("cached_dropout_draws", DROPOUT_DRAWS)),
+                     gr_include_input=bool(sme.get("gr_include_input", True)))
         if params.path not in PATHS:
             raise ConfigError(f"config key 'sme.path': {params.path!r} is not one of {', '.join(PATHS)}")
         return params
@@ -76,12 +79,26 @@ def stream_seed(seed: int, task: str, method: str, fold: str) -> int:
     return zlib.crc32(f"{seed}:{task}:{method}:{fold}".encode())
 
 
-def equivalents(example: Example, limit: int | None, seed: int) -> list[Example]:
+def gr_texts(example: Example, include_input: bool = True) -> tuple[str, ...]:
+    """The texts GR is measured on: every rephrase (the reference), or those other than the input."""
+    return example.rephrases if include_input else example.equivalents
+
+
+def equivalents(example: Example, limit: int | None, seed: int, include_input: bool = True) -> list[Example]:
     """The equivalence set of an edit as examples with the same answers (up to `limit`, seeded sample)."""
-    texts = list(example.equivalents)
+    texts = list(gr_texts(example, include_input))
     if limit is not None and len(texts) > limit:
         texts = random.Random(f"{seed}:{example.id}").sample(texts, limit)
     return [Example(f"{example.id}#r{i}", t, example.answers) for i, t in enumerate(texts)]
+
+
+def check_rephrases(examples: Sequence[Example], source: str, data_file: str) -> None:
+    """Edit examples must have rephrases (the reference's edit sets require them), as the split kept them.
+    With `gr_include_input: false` an edit whose rephrases only repeat the input gets `gr: null`."""
+    for ex in examples:
+        if not ex.rephrases:
+            raise DataFormatError(source, f"edit example {ex.id!r} has no rephrases in {data_file} while "
+                                          "splits.<task>.edit_needs_rephrases is true")
 
 
 @dataclass
@@ -152,7 +169,7 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
     data = load_stream_data(task, files)
     check_memory(method, task, data.memory, files["memory"])
     if config["splits"][task].get("edit_needs_rephrases", True):
-        check_equivalents(data.stream, ", ".join(map(str, files["folds"])), str(files["train_data"]))
+        check_rephrases(data.stream, ", ".join(map(str, files["folds"])), str(files["train_data"]))
     site = ffn_site(task, model)
     ops = task_ops(task, tokenizer, model, config["base"][task]["train"])
     path = execution_path(path_name, site, ops, device, params.eval_batch_size, dropout_draws=params.dropout_draws)
@@ -195,8 +212,9 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
             start = time.perf_counter()
             outcome = editor.edit(example, state.n_edits)
             seconds = time.perf_counter() - start
-            eqs = equivalents(example, params.gr_max_rephrases, seed)
+            eqs = equivalents(example, params.gr_max_rephrases, seed, params.gr_include_input)
             record.update(success=path.correct([example])[0], gr=accuracy(path.correct(eqs)) if eqs else None,
+                          n_gr=len(eqs),
                           n_neurons=outcome.n_neurons, steps=outcome.steps, seconds=seconds,
                           stopped_early=outcome.info.get("stopped_early"))
             state.seconds += seconds
@@ -220,6 +238,7 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
     bank = site.bank
     summary = {
         **{k: final[k] for k in ("SR", "GR", "ER", "TrainR", "TestR", "n_edits")},
+        "counts": pooled_counts(state.records),
         "n_patches": bank.n_committed, "protocol": PROTOCOL, "task": task, "method": method, "fold": fold,
         "path": path_name, "n_visited": len(state.records),
         "seconds_per_edit": state.seconds / state.n_edits if state.n_edits else None,
