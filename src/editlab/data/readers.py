@@ -153,11 +153,12 @@ def _check_unique(examples: list[Example], path: PathLike) -> None:
 
 
 def read_task_file(task: str, path: PathLike) -> list[Example]:
-    """The Cao-format file of a task (what every downstream stage reads, mini or real)."""
+    """The Cao-format file of a task (what every downstream stage reads, mini or real). Its `input` is the
+    question, as the reference reads it (the KILT route's back-translation already put the question there)."""
     if task == "fever":
         return read_cao_fever(path, require_rephrases=False)
     if task == "zsre":
-        return read_cao_zsre(path, require_rephrases=False, kilt=True)
+        return read_cao_zsre(path, require_rephrases=False)
     raise ValueError(f"unknown task {task!r}")
 
 
