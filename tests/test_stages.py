@@ -73,7 +73,8 @@ def test_a_missing_entry_module_is_a_clear_error(tmp_path):
 
 def test_data_readers_belongs_exactly_to_the_stages_that_read_data():
     readers = sorted(n for n in STAGES if "editlab.data.readers" in stage_modules(n))
-    assert readers == ["base_model", "edit_speed", "ingest_cao", "sme_stream", "splits"]
+    # backtranslate: the KILT zsRE question (readers.kilt_zsre_question)
+    assert readers == ["backtranslate", "base_model", "edit_speed", "ingest_cao", "sme_stream", "splits"]
     # the job wrapper is part of every stage
     assert all({"editlab.stages", "editlab.stages.job", "editlab.gpu", "editlab.runtime"} <= set(stage_modules(n))
                for n in STAGES)

@@ -327,7 +327,12 @@ def _site_params(method: str, kind: str, hparams: Mapping[str, Any]) -> Any:
         defaults = ({"memory_coef": 5.0, "memory_margin": 3.0, "memory_floor": -3.0} if kind == "classifier"
                     else {"memory_coef": 10.0, "memory_margin": 0.0, "memory_floor": 0.0})
         return build_params(TPatcherParams, hparams, method, defaults)
-    return build_params(FTParams if method == "ft" else FTKLParams, hparams, method)
+    # The API edits the FFN site and reverts exactly those weights, so FT/FT+KL tune the FFN here; the
+    # reference's whole-layer FT (tune: layer) is the workflow's, on the reference path.
+    if hparams.get("tune", "ffn") != "ffn":
+        raise EditlabError(f"method {method!r}: tune={hparams['tune']!r} is not available in editlab.edit, which "
+                           "tunes the last FFN (tune='ffn'); whole-layer FT runs in the workflow (sme.path: reference)")
+    return build_params(FTParams if method == "ft" else FTKLParams, {**hparams, "tune": "ffn"}, method)
 
 
 def _edit_site(model: Any, tokenizer: Any, reqs: list[dict[str, Any]], method: str, memory: list[str], seed: int,
