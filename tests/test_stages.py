@@ -182,7 +182,8 @@ def test_ingest_declares_its_archive_and_local_files(tmp_path):
     layout = Layout("t")
     targets = [layout.data_file(task, split) for task, split in (k.split("_") for k in CAO_FILES)]
     # an archive that does not exist fails the dry run, naming it
-    (wf / "t.yaml").write_text(yaml.safe_dump({"name": "t", "data": {"source": "cao", "cao": {"path": "nowhere.zip"}}}))
+    (wf / "t.yaml").write_text(yaml.safe_dump({"extends": "config.yaml", "name": "t",
+                                               "data": {"source": "cao", "cao": {"path": "nowhere.zip"}}}))
     proc = run_snakemake(wf, "-n", "--configfile", "t.yaml", "--", *targets, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "MissingInputException" in out and "nowhere.zip" in out, out[-3000:]
@@ -194,7 +195,8 @@ def test_ingest_declares_its_archive_and_local_files(tmp_path):
                 zf.writestr(f"data/{task}/{name}", write_jsonl(tmp_path / f"{key}.jsonl", rows[key]))
     local = tmp_path / "local_dev.jsonl"
     write_jsonl(local, rows["zsre_dev"])
-    (wf / "t.yaml").write_text(yaml.safe_dump({"name": "t", "data": {"source": "cao", "cao": {"path": "data.zip"},
+    (wf / "t.yaml").write_text(yaml.safe_dump({"extends": "config.yaml", "name": "t",
+                                               "data": {"source": "cao", "cao": {"path": "data.zip"},
                                                                      "files": {"zsre_dev": str(local)}}}))
     run_snakemake(wf, "--configfile", "t.yaml", "--", *targets)
     assert planned(run_snakemake(wf, "-n", "--configfile", "t.yaml", "--", *targets)) == []

@@ -267,6 +267,16 @@ def _schema_and_registry(schema_dir: Path) -> tuple[dict[str, Any], Registry]:
     return main, registry
 
 
+def schema_keys(name: str, *path: str, schema_dir: Path = SCHEMA_DIR) -> list[str]:
+    """The property names of one node of a schema file (`path` walks `properties`), read without expanding
+    its dataclass nodes: a job that checks keys this way imports no other method's module (the stage's code
+    dependencies stay its own imports, editlab.stages.codedeps)."""
+    node = load_yaml(schema_dir / name)
+    for key in path:
+        node = node["properties"][key]
+    return list(node["properties"])
+
+
 def generated_schema(name: str, schema_dir: Path = SCHEMA_DIR) -> dict[str, Any]:
     """One schema file with its dataclass nodes expanded (what validation uses; for tests and docs)."""
     return _expand(load_yaml(schema_dir / name), name)

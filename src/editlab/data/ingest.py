@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from editlab.config import check_keys, generated_schema
+from editlab.config import check_keys, schema_keys
 from editlab.data.download import sha256_of
 from editlab.data.readers import read_task_file
 from editlab.errors import ConfigError, DataFormatError
@@ -35,11 +35,10 @@ class IngestConfig:
 
     @classmethod
     def from_config(cls, data: Mapping[str, Any]) -> IngestConfig:
-        schema = generated_schema("data.schema.yaml")["properties"]
-        check_keys(data, schema, "data")
+        check_keys(data, schema_keys("data.schema.yaml"), "data")
         cao = data.get("cao") or {}
-        check_keys(cao, schema["cao"]["properties"], "data.cao")
-        check_keys(data.get("files") or {}, schema["files"]["properties"], "data.files")
+        check_keys(cao, schema_keys("data.schema.yaml", "cao"), "data.cao")
+        check_keys(data.get("files") or {}, schema_keys("data.schema.yaml", "files"), "data.files")
         return cls(path=cao.get("path"), archive_sha256=cao.get("archive_sha256"),
                    sha256=dict(cao.get("sha256") or {}), files=dict(data.get("files") or {}))
 

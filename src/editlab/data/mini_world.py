@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from editlab.config import check_keys, generated_schema
+from editlab.config import check_keys, schema_keys
 from editlab.errors import ConfigError
 from editlab.io import write_json, write_text
 
@@ -81,10 +81,9 @@ class WorldConfig:
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any], seed: int) -> WorldConfig:
-        own = generated_schema("data.schema.yaml")["properties"]["mini"]["properties"]
-        check_keys(section, own, "data.mini")
+        check_keys(section, schema_keys("data.schema.yaml", "mini"), "data.mini")
         for task in ("fever", "zsre"):
-            check_keys(section.get(task) or {}, own[task]["properties"], f"data.mini.{task}")
+            check_keys(section.get(task) or {}, schema_keys("data.schema.yaml", "mini", task), f"data.mini.{task}")
         return cls(seed=seed, n_regions=section["n_regions"], n_people_per_region=section["n_people_per_region"],
                    n_cities_per_region=section["n_cities_per_region"], n_orgs=section["n_orgs"],
                    p_regular=section["p_regular"], fever_n_train=section["fever"]["n_train"],

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from editlab.config import check_keys, generated_schema
+from editlab.config import check_keys, schema_keys
 from editlab.data.readers import read_task_file, select
 from editlab.data.records import Example
 from editlab.editors import build_editor
@@ -60,7 +60,7 @@ class SMEParams:
     @classmethod
     def from_config(cls, sme: Mapping[str, Any], task: str) -> SMEParams:
         # The section holds the methods' hyperparameters too: its keys are the schema's (one unknown-key policy).
-        check_keys(sme, generated_schema("sme.schema.yaml")["properties"], "sme")
+        check_keys(sme, schema_keys("sme.schema.yaml"), "sme")
         gr = sme.get("gr_max_rephrases", {})
         params = cls(path=sme.get("path", "cached"), checkpoint_every=int(sme.get("checkpoint_every", 50)),
                      resume_every=int(sme.get("resume_every", 10)),
