@@ -282,6 +282,8 @@ def test_speed_comparison_runs_both_paths_on_the_same_mistakes():
     assert out["ratio"] == pytest.approx(out["reference_s_per_edit"] / out["cached_s_per_edit"])
     assert out["step_ratio"] == pytest.approx(out["reference_s_per_step"] / out["cached_s_per_step"])
     assert out["cached_s_per_step"] == pytest.approx(out["cached_s_per_edit"] / 30)
+    # the model has dropout: the stacked draws are timed against one forward per draw
+    assert out["stacked_draws_speedup"] == pytest.approx(out["cached_per_draw_s_per_edit"] / out["cached_s_per_edit"])
 
 
 def test_cached_training_steps_cycle_through_the_dropout_draws():
@@ -304,6 +306,31 @@ def test_cached_training_steps_cycle_through_the_dropout_draws():
         torch.manual_seed(5)
         expected = site.head(inputs.draws[1], True, site.fixed_ffn_output(inputs.draws[1]))
     torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+def test_cached_dropout_draws_come_from_one_stacked_forward(task):
+    """The draws of one edit are one train-mode forward of draws x copies rows when `batch_size` allows
+    (issue 15: on a GPU the draws cost about one pass), and `draws_per_forward=1` is one forward each; both
+    give `dropout_draws` distinct draws shaped like the copies' eval queries."""
+    site, ops, _, examples = _setup(task)       # ARCH has dropout 0.1
+    calls = []
+    capture = site.capture
+    site.capture = lambda batch, training: calls.append(len(next(iter(batch.values())))) or capture(batch, training)
+    for per, expected in ((None, [16 * 8]), (1, [8] * 16), (6, [48, 48, 32])):
+        calls.clear()
+        path = execution_path("cached", site, ops, "cpu", batch_size=256, dropout_draws=16, draws_per_forward=per)
+        inputs = path.edit_inputs(examples[0], 8)
+        assert calls[1:] == expected          # calls[0]: the eval-mode query of the single example
+        assert len(inputs.draws) == 16
+        shape = (8, *inputs.eval_queries.shape[1:])
+        assert all(d.shape == shape for d in inputs.draws)
+        assert not torch.equal(inputs.draws[0], inputs.draws[1])
+        assert not torch.equal(inputs.draws[0][0], inputs.draws[0][1])     # each copy its own dropout
+    calls.clear()
+    path = execution_path("cached", site, ops, "cpu", batch_size=40, dropout_draws=16)
+    path.edit_inputs(examples[0], 8)
+    assert calls[1:] == [40, 40, 40, 8]       # 5 draws of 8 rows fit a 40-row batch
 
 
 def _reference_memory_loss(memory_acts, edit_acts, gamma, beta, k):

@@ -104,10 +104,27 @@ class CachedPath(ExecutionPath):
     name = "cached"
 
     def __init__(self, site: FFNSite, ops: TaskOps, device: str | torch.device, batch_size: int = 256,
-                 single_copy: bool = True, dropout_draws: int = DROPOUT_DRAWS) -> None:
+                 single_copy: bool = True, dropout_draws: int = DROPOUT_DRAWS,
+                 draws_per_forward: int | None = None) -> None:
         super().__init__(site, ops, device, batch_size)
         self.single_copy = single_copy
         self.dropout_draws = dropout_draws
+        # None: as many draws per train-mode forward as `batch_size` rows allow (one forward on a GPU);
+        # 1: one forward per draw (benchmarks/edit_speed.py times both).
+        self.draws_per_forward = draws_per_forward
+
+    def dropout_draw_queries(self, copies: Encoded) -> list[torch.Tensor]:
+        """`dropout_draws` train-mode queries of the copies, several draws stacked in one forward: dropout
+        masks are drawn per element, so a stacked batch gives independent draws as separate passes do."""
+        rows = int(copies.labels.shape[0])
+        per = self.draws_per_forward or max(1, self.batch_size // max(1, rows))
+        draws: list[torch.Tensor] = []
+        while len(draws) < self.dropout_draws:
+            k = min(per, self.dropout_draws - len(draws))
+            stacked = copies.repeat(k)
+            queries = self.ops.queries(self.site.capture(stacked.batch, training=True), stacked)
+            draws += list(queries.chunk(k))
+        return draws
 
     def edit_inputs(self, example: Example, copies: int) -> EditInputs:
         inputs = super().edit_inputs(example, copies)
@@ -117,8 +134,7 @@ class CachedPath(ExecutionPath):
         else:
             # Train-mode passes of the repeated batch: each copy gets its own dropout below the layer, and
             # the training steps cycle through `dropout_draws` such draws (the reference: a new one per step).
-            inputs.draws = [self.ops.queries(self.site.capture(inputs.copies.batch, training=True), inputs.copies)
-                            for _ in range(self.dropout_draws)]
+            inputs.draws = self.dropout_draw_queries(inputs.copies)
         return inputs
 
     def forward(self, inputs: EditInputs, training: bool, static_ffn: bool = False
@@ -180,9 +196,11 @@ class ReferencePath(ExecutionPath):
 
 
 def execution_path(name: str, site: FFNSite, ops: TaskOps, device: str | torch.device,
-                   batch_size: int = 256, dropout_draws: int = DROPOUT_DRAWS) -> ExecutionPath:
+                   batch_size: int = 256, dropout_draws: int = DROPOUT_DRAWS,
+                   draws_per_forward: int | None = None) -> ExecutionPath:
     if name == "cached":
-        return CachedPath(site, ops, device, batch_size, dropout_draws=dropout_draws)
+        return CachedPath(site, ops, device, batch_size, dropout_draws=dropout_draws,
+                          draws_per_forward=draws_per_forward)
     if name == "reference":
         return ReferencePath(site, ops, device, batch_size)
     raise ValueError(f"unknown execution path {name!r} (expected one of {', '.join(PATHS)})")

@@ -52,14 +52,15 @@ def fold_inputs(task: str, layout: Layout, config: Mapping[str, Any]) -> FoldInp
 
 def time_path(task: str, make_model: ModelFactory, stream: Sequence[Example], memory: Sequence[Example],
               val: Sequence[Example], params: TPatcherParams, base_train: Mapping[str, Any], path_name: str,
-              n_edits: int, seed: int = 0, dropout_draws: int = DROPOUT_DRAWS) -> dict[str, Any]:
+              n_edits: int, seed: int = 0, dropout_draws: int = DROPOUT_DRAWS,
+              draws_per_forward: int | None = None) -> dict[str, Any]:
     """Edit the first `n_edits` mistakes of `stream` (judged by the fresh model) and time each edit."""
     torch.manual_seed(seed)
     model, tokenizer = make_model()
     model.requires_grad_(False)
     site = ffn_site(task, model)
     path = execution_path(path_name, site, task_ops(task, tokenizer, model, dict(base_train)), "cpu",
-                          dropout_draws=dropout_draws)
+                          dropout_draws=dropout_draws, draws_per_forward=draws_per_forward)
     editor = TPatcher(params, seed)
     editor.prepare(path, memory, val)
     seconds, steps, success = [], [], []
@@ -77,7 +78,7 @@ def time_path(task: str, make_model: ModelFactory, stream: Sequence[Example], me
                  steps[-1], success[-1])
     n = max(1, len(seconds))
     return {"s_per_edit": sum(seconds) / n, "n_edits": len(seconds), "mean_steps": sum(steps) / n,
-            "SR": sum(success) / n, "steps": steps}
+            "SR": sum(success) / n, "steps": steps, "dropout": not site.train_mode_is_eval_mode}
 
 
 def compare_paths(task: str, make_model: ModelFactory, stream: Sequence[Example], memory: Sequence[Example],
@@ -87,6 +88,13 @@ def compare_paths(task: str, make_model: ModelFactory, stream: Sequence[Example]
                             dropout_draws=dropout_draws)
             for name in ("reference", "cached")}
     ref, cached = runs["reference"], runs["cached"]
+    draws: dict[str, Any] = {}
+    if cached["dropout"]:
+        # The same edits with one train-mode forward per dropout draw (before issue 15's stacked draws).
+        per_draw = time_path(task, make_model, stream, memory, val, params, base_train, "cached", n_edits,
+                             dropout_draws=dropout_draws, draws_per_forward=1)
+        draws = {"cached_per_draw_s_per_edit": per_draw["s_per_edit"],
+                 "stacked_draws_speedup": per_draw["s_per_edit"] / cached["s_per_edit"] if cached["s_per_edit"] else None}
     # Per step too: round-off can stop the two paths' edits a validation interval apart (both dropout-free
     # mini models), which moves the per-edit ratio without saying anything about the cost of a step.
     per_step = {name: r["s_per_edit"] / r["mean_steps"] if r["mean_steps"] else None for name, r in runs.items()}
@@ -96,7 +104,7 @@ def compare_paths(task: str, make_model: ModelFactory, stream: Sequence[Example]
             "step_ratio": (per_step["reference"] / per_step["cached"]
                            if per_step["reference"] and per_step["cached"] else None),
             "reference_SR": ref["SR"], "cached_SR": cached["SR"], "n_edits": cached["n_edits"],
-            "reference_mean_steps": ref["mean_steps"], "cached_mean_steps": cached["mean_steps"]}
+            "reference_mean_steps": ref["mean_steps"], "cached_mean_steps": cached["mean_steps"], **draws}
 
 
 def synthetic_examples(task: str, n: int, seed: int = 0) -> list[Example]:
