@@ -1,8 +1,9 @@
 # Shared paths and input functions. Every output lives under results/{name}/ (DESIGN §11).
 
-from editlab.layout import NMT_RANK_ONE_METHODS, NMT_TASK_FILES, TASKS, Layout
+from editlab.layout import CAO_FILES, NMT_RANK_ONE_METHODS, NMT_TASK_FILES, TASKS, Layout
 from editlab.stages import StageCode
-from editlab.stages.ingest_cao import ingest_sources
+from editlab.data.gdrive import download_settings as cao_download_settings
+from editlab.stages.ingest_cao import cao_downloads, ingest_files, ingest_sources
 
 NAME = config["name"]
 # Every path comes from the library's layout (editlab.layout); LOGS and BENCH are its trees for log/benchmark lines.
