@@ -101,6 +101,7 @@ if config["data"]["source"] == "kilt":
     rule backtranslate_fever:
         input:
             kilt=LAYOUT.kilt_file("fever-{split}-kilt.jsonl"),
+            hub=hub_markers("backtranslate_forward", "backtranslate_backward"),
         output:
             LAYOUT.data_file("fever", "{split}"),
         log:
@@ -125,6 +126,7 @@ if config["data"]["source"] == "kilt":
     use rule backtranslate_fever as backtranslate_zsre with:
         input:
             kilt=LAYOUT.kilt_file("structured_zeroshot-{split}-kilt.jsonl"),
+            hub=hub_markers("backtranslate_forward", "backtranslate_backward"),
         output:
             LAYOUT.data_file("zsre", "{split}"),
         log:
