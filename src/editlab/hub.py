@@ -112,11 +112,25 @@ def prefetch(item: HubItem) -> dict[str, Any]:
 def model_record(model: Any, repo_id: str, revision: str | None) -> dict[str, Any]:
     """Which checkpoint a loaded transformers model is: id, revision asked for, commit resolved (or the
     local directory's content hash)."""
-    record: dict[str, Any] = {"repo_id": repo_id, "revision": revision,
-                              "commit": getattr(model.config, "_commit_hash", None)}
+    record: dict[str, Any] = {"repo_id": repo_id, "revision": revision, "commit": None}
     if is_local(repo_id):
         record.update(local=True, path=str(Path(repo_id).resolve()), sha256=directory_sha256(repo_id))
+        return record
+    # transformers < 5 sets config._commit_hash; 5.x does not, so the HF cache says which snapshot was read
+    record["commit"] = getattr(model.config, "_commit_hash", None) or cached_commit(repo_id, revision)
     return record
+
+
+def cached_commit(repo_id: str, revision: str | None, filename: str = "config.json") -> str | None:
+    """The commit of the cached snapshot that `revision` (None = main) of `repo_id` resolves to, read from
+    the cache's layout (snapshots/<commit>/); None when the file is not cached."""
+    import re
+
+    from huggingface_hub import try_to_load_from_cache
+
+    path = try_to_load_from_cache(repo_id, filename, revision=revision)
+    match = re.search(r"snapshots/([0-9a-f]{40})/", str(path)) if isinstance(path, str) else None
+    return match.group(1) if match else None
 
 
 def write_record(directory: str | os.PathLike[str], record: Mapping[str, Any]) -> None:

@@ -77,8 +77,7 @@ def new_base_model(task: str, model_cfg: Mapping[str, Any], corpus: list[str]) -
 def load_hub_model(task: str, hub_id: str, classifier_dropout: float = CLASSIFIER_DROPOUT,
                    revision: str | None = None) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Paper profile: bert-base-uncased / facebook/bart-base from the hub (the local HF cache in a GPU job,
-    filled by prefetch_hub) at `revision` (None = latest). The model's `config._commit_hash` is the commit
-    actually loaded (editlab.hub.model_record)."""
+    filled by prefetch_hub) at `revision` (None = latest); editlab.hub.model_record names the commit loaded."""
     kwargs: dict[str, Any] = {"num_labels": 1, "classifier_dropout": classifier_dropout} if task == "fever" else {}
     try:
         tok = AutoTokenizer.from_pretrained(hub_id, revision=revision)
