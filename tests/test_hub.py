@@ -14,7 +14,8 @@ import pytest
 import yaml
 from conftest import copy_workflow, run_snakemake
 
-from editlab.hub import HUB_RECORD, HubItem, directory_sha256, hub_items, prefetch, read_record
+from editlab.hub import HUB_RECORD, HubItem, directory_sha256, prefetch, read_record
+from editlab.hub_items import hub_items
 from editlab.runtime import HUB_OFFLINE_VARIABLES, hub_offline
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,10 +1,10 @@
 """Hub models, tokenizers and datasets that a profile's jobs load (docs/scaling.md, "SLURM-safe downloads").
 
-`hub_items(config)` names them; the local rule `prefetch_hub` fetches each one into the Hugging Face cache on
-the submit host (`prefetch`) and writes a marker with the revision asked for and the commit resolved; the GPU
-jobs that load them depend on the marker and run with the hub offline (editlab.runtime.hub_offline, set
-by the job wrapper), so compute nodes without internet read the cache. A local directory in place of a hub id (tests,
-air-gapped sites) is recorded by path and content hash, nothing is fetched.
+editlab.hub_items names them; the local rule `prefetch_hub` fetches each one into the Hugging Face cache
+on the submit host (`prefetch`) and writes a marker with the revision asked for and the commit resolved;
+the GPU jobs that load them depend on the marker and run with the hub offline (editlab.runtime.hub_offline,
+set by the job wrapper), so compute nodes without internet read the cache. A local directory in place of
+a hub id (tests, air-gapped sites) is recorded by path and content hash, nothing is fetched.
 """
 
 from __future__ import annotations
@@ -37,29 +37,6 @@ class HubItem:
     revision: str | None = None
     repo_type: str = "model"
     config_name: str | None = None
-
-
-def hub_items(config: Mapping[str, Any]) -> dict[str, HubItem]:
-    """Every hub model, tokenizer and dataset the profile's jobs load, by role (the marker's name)."""
-    items: dict[str, HubItem] = {}
-    for task, section in sorted((config.get("base") or {}).items()):
-        model = (section or {}).get("model") or {}
-        if model.get("source") == "hub":
-            items[f"base_{task}"] = HubItem(f"base_{task}", str(model["hub_id"]), model.get("revision"))
-    data = config.get("data") or {}
-    if data.get("source") == "kilt":
-        from editlab.data.backtranslate import BacktranslateConfig
-
-        bt = BacktranslateConfig.from_config(data.get("backtranslate"))
-        items["backtranslate_forward"] = HubItem("backtranslate_forward", bt.forward_model)
-        items["backtranslate_backward"] = HubItem("backtranslate_backward", bt.backward_model)
-    nmt = config.get("nmt") or {}
-    if nmt.get("source") == "hub":
-        items["nmt_model"] = HubItem("nmt_model", str(nmt["hub_id"]), nmt.get("revision"))
-        hub_data = nmt.get("hub_data") or {}
-        items["nmt_data"] = HubItem("nmt_data", str(hub_data["dataset"]), hub_data.get("revision"), "dataset",
-                                    hub_data.get("dataset_config"))
-    return items
 
 
 def is_local(repo_id: str) -> bool:

@@ -2,7 +2,7 @@
 
 from dataclasses import asdict
 
-from editlab.hub import hub_items
+from editlab.hub_items import hub_items
 from editlab.layout import (
     CAO_FILES,
     NMT_RANK_ONE_METHODS,
