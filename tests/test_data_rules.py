@@ -114,20 +114,26 @@ def job_stats(output: str) -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, flags=re.M)}
 
 
-@pytest.mark.parametrize("source", ["cao", "kilt"])
+@pytest.mark.parametrize("source", ["cao", "cao_zip", "kilt"])
 def test_paper_profile_dry_run_shows_the_full_dag(tmp_path, source):
     wf = copy_workflow(tmp_path / "wf")
+    data = {"cao": "{'source': 'cao'}", "kilt": "{'source': 'kilt'}",
+            "cao_zip": "{'source': 'cao', 'cao': {'path': 'data/paper/data.zip'}}"}[source]
     # the archive is an input of ingest_cao: the dry run needs it to exist (an empty stand-in will do)
     (wf / "data/paper").mkdir(parents=True)
     (wf / "data/paper/data.zip").write_bytes(b"")
-    proc = snakemake(wf, "-n", "--configfile", "config/paper.yaml", "--config", f"data={{'source': '{source}'}}")
+    proc = snakemake(wf, "-n", "--configfile", "config/paper.yaml", "--config", f"data={data}")
     stats = job_stats(proc.stdout)
     paper = load_config(REPO / "config/paper.yaml")
     n_folds = sum(paper["splits"][task]["n_folds"] for task in ("fever", "zsre"))
     assert n_folds == 40 and stats["fold"] == n_folds
     assert stats["splits"] == 2 and stats["base_model"] == 2
-    if source == "cao":
-        assert stats["ingest_cao"] == 1 and "download_kilt" not in stats
+    # bert-base-uncased, facebook/bart-base, the NMT checkpoint and its dataset; kilt adds the two translators
+    assert stats["prefetch_hub"] == (6 if source == "kilt" else 4)
+    if source == "cao":   # data.cao.path unset: the MEND release from Google Drive, no manual step
+        assert stats["ingest_cao"] == 1 and stats["download_cao"] == 4 and "download_kilt" not in stats
+    elif source == "cao_zip":
+        assert stats["ingest_cao"] == 1 and "download_cao" not in stats and "download_kilt" not in stats
     else:
         assert stats["download_kilt"] == 4 and stats["backtranslate_fever"] == 2 and stats["backtranslate_zsre"] == 2
     assert "mini_data" not in stats
