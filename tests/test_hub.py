@@ -124,3 +124,15 @@ def test_prefetch_rule_and_offline_gpu_job_record_a_local_model(tmp_path):
     # the fine-tuned model directory carries the checkpoint's record for the editing stages' provenance
     assert read_record(wf / "results/t/base/fever/model") == prov["models"]["base"]
     assert (wf / "results/t/base/fever/model" / HUB_RECORD).is_file()
+
+
+def test_nmt_hub_model_directory_carries_its_record(tmp_path):
+    from data_fixtures import tiny_marian
+
+    from editlab.nmt.model import download_hub_model, load_model
+
+    source = tiny_marian(tmp_path / "marian", 1)
+    download_hub_model(str(source), tmp_path / "model")
+    record = read_record(tmp_path / "model")
+    assert record["repo_id"] == str(source) and record["local"] and record["sha256"] == directory_sha256(source)
+    load_model(tmp_path / "model")   # the copied directory loads like the source

@@ -71,3 +71,22 @@ def test_record_names_data_hashes_hub_models_and_the_kilt_note(tmp_path):
     assert json.loads((tmp_path / "side.json").read_text())["provenance"]["data"]["note"] == KILT_NOTE
     missing = provenance({"name": "p", "seed": 0}, data_files={"x": tmp_path / "gone.jsonl"})
     assert missing["data"]["sha256"] == {"x": "unknown"}   # provenance never fails a job
+
+
+def test_fold_summary_names_its_data_files_and_base_checkpoint(tmp_path):
+    """run_stream records the SHA-256 of the data files it read and the base model's hub record."""
+    import hashlib
+
+    from test_sme import _config, _write_world
+
+    from editlab.hub import write_record
+    from editlab.sme.runner import run_stream
+
+    files = _write_world(tmp_path, "fever")
+    record = {"repo_id": "bert-base-uncased", "revision": None, "commit": "c" * 40}
+    write_record(files["base_model"], record)   # as the base-model job writes it for a hub checkpoint
+    summary = run_stream("fever", "ft", _config(), files, tmp_path / "out", "fold0")
+    prov = summary["provenance"]
+    assert prov["models"] == {"base": record}
+    assert prov["data"]["sha256"] == {k: hashlib.sha256(open(files[k], "rb").read()).hexdigest()
+                                      for k in ("train_data", "dev_data")}
