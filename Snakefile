@@ -38,6 +38,7 @@ config.update(_resolved)
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/hub.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/download.smk"
 include: "workflow/rules/splits.smk"

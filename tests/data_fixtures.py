@@ -44,6 +44,7 @@ class ServerState:
     files: dict[str, bytes] = field(default_factory=dict)
     cut_remaining: dict[str, int] = field(default_factory=dict)  # path -> number of GETs to cut short
     requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range header)
+    fail_remaining: dict[str, int] = field(default_factory=dict)  # path -> number of GETs answered 503
 
 
 def _handler(state: ServerState) -> type[BaseHTTPRequestHandler]:
@@ -55,6 +56,10 @@ def _handler(state: ServerState) -> type[BaseHTTPRequestHandler]:
             range_header = self.headers.get("Range")
             state.requests.append((self.path, range_header))
             data = state.files.get(self.path)
+            if state.fail_remaining.get(self.path, 0) > 0:  # a transient server error
+                state.fail_remaining[self.path] -= 1
+                self.send_error(503)
+                return
             if data is None:
                 self.send_error(404)
                 return

@@ -4,6 +4,7 @@ profile's full dry-run DAG."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -113,21 +114,86 @@ def job_stats(output: str) -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, flags=re.M)}
 
 
-@pytest.mark.parametrize("source", ["cao", "kilt"])
+@pytest.mark.parametrize("source", ["cao", "cao_zip", "kilt"])
 def test_paper_profile_dry_run_shows_the_full_dag(tmp_path, source):
     wf = copy_workflow(tmp_path / "wf")
+    data = {"cao": "{'source': 'cao'}", "kilt": "{'source': 'kilt'}",
+            "cao_zip": "{'source': 'cao', 'cao': {'path': 'data/paper/data.zip'}}"}[source]
     # the archive is an input of ingest_cao: the dry run needs it to exist (an empty stand-in will do)
     (wf / "data/paper").mkdir(parents=True)
     (wf / "data/paper/data.zip").write_bytes(b"")
-    proc = snakemake(wf, "-n", "--configfile", "config/paper.yaml", "--config", f"data={{'source': '{source}'}}")
+    proc = snakemake(wf, "-n", "--configfile", "config/paper.yaml", "--config", f"data={data}")
     stats = job_stats(proc.stdout)
     paper = load_config(REPO / "config/paper.yaml")
     n_folds = sum(paper["splits"][task]["n_folds"] for task in ("fever", "zsre"))
     assert n_folds == 40 and stats["fold"] == n_folds
     assert stats["splits"] == 2 and stats["base_model"] == 2
-    if source == "cao":
-        assert stats["ingest_cao"] == 1 and "download_kilt" not in stats
+    # bert-base-uncased, facebook/bart-base, the NMT checkpoint and its dataset; kilt adds the two translators
+    assert stats["prefetch_hub"] == (6 if source == "kilt" else 4)
+    if source == "cao":   # data.cao.path unset: the MEND release from Google Drive, no manual step
+        assert stats["ingest_cao"] == 1 and stats["download_cao"] == 4 and "download_kilt" not in stats
+    elif source == "cao_zip":
+        assert stats["ingest_cao"] == 1 and "download_cao" not in stats and "download_kilt" not in stats
     else:
         assert stats["download_kilt"] == 4 and stats["backtranslate_fever"] == 2 and stats["backtranslate_zsre"] == 2
     assert "mini_data" not in stats
     assert stats["total"] == sum(v for k, v in stats.items() if k != "total")
+
+
+CAO_KEYS = ["fever_train", "fever_dev", "zsre_train", "zsre_dev"]
+
+
+def cao_release(tmp_path: Path) -> dict[str, bytes]:
+    """The four release files in the Cao format, keyed like editlab.layout.CAO_FILES."""
+    rows = {"fever_train": [fever_record(i) for i in range(5)], "fever_dev": [fever_record(i) for i in range(5, 8)],
+            "zsre_train": [zsre_record(i) for i in range(5)], "zsre_dev": [zsre_record(i) for i in range(5, 8)]}
+    return {key: write_jsonl(tmp_path / f"{key}.jsonl", recs) for key, recs in rows.items()}
+
+
+def cao_download_profile(base: str, sha256: dict[str, str]) -> dict:
+    """The paper profile's cao route (data.cao.path unset) with the Drive URL template on the loopback server."""
+    return {"extends": "config.yaml", "name": "t", "data": {
+        "source": "cao", "cao": {"path": None, "sha256": sha256, "download": {
+            "url": f"{base}/uc?id={{id}}", "folder_id": None, "ids": {k: f"id-{k}" for k in CAO_KEYS}}},
+        "download": {"retries": 2, "timeout_s": 5, "backoff_s": 0}}}
+
+
+@pytest.mark.slow
+def test_cao_download_rule_fetches_the_release_through_gdown(tmp_path):
+    """The real download_cao rule (gdown) against a loopback 'Drive': pinned ids and hashes, one transient
+    503 retried, the files ingested into the data layout, the hash used logged and recorded."""
+    wf = copy_workflow(tmp_path / "wf")
+    blobs = cao_release(tmp_path)
+    state = ServerState(files={f"/uc?id=id-{k}": b for k, b in blobs.items()},
+                        fail_remaining={"/uc?id=id-zsre_dev": 1})   # the server fails the first request
+    sha = {k: hashlib.sha256(b).hexdigest() for k, b in blobs.items()}
+    with http_server(state) as base:
+        (wf / "t.yaml").write_text(yaml.safe_dump(cao_download_profile(base, sha)))
+        dry = snakemake(wf, "-n", *TARGETS, "--configfile", "t.yaml")
+        assert job_stats(dry.stdout)["download_cao"] == 4 and job_stats(dry.stdout)["ingest_cao"] == 1
+        snakemake(wf, *TARGETS, "--cores", "1", "--configfile", "t.yaml")
+    assert [p for p, _ in state.requests].count("/uc?id=id-zsre_dev") == 2   # the 503, then the file
+    for target, key in zip(TARGETS, CAO_KEYS):
+        assert (wf / target).read_bytes() == blobs[key]
+    name = "structured_zeroshot-dev-new_annotated_final.jsonl"
+    log = (wf / f"logs/t/data/download_cao_{name}.log").read_text()
+    assert "retry 1/2" in log and f"sha256 {sha['zsre_dev']}" in log
+    source = json.loads((wf / f"results/t/data/cao/{name}.source.json").read_text())
+    assert source["sha256"] == sha["zsre_dev"] and source["drive_id"] == "id-zsre_dev" and source["sha256_pinned"]
+
+
+@pytest.mark.slow
+def test_cao_download_rule_refuses_a_wrong_checksum(tmp_path):
+    wf = copy_workflow(tmp_path / "wf")
+    blobs = cao_release(tmp_path)
+    state = ServerState(files={f"/uc?id=id-{k}": b for k, b in blobs.items()})
+    sha = {k: hashlib.sha256(b).hexdigest() for k, b in blobs.items()} | {"fever_dev": "f" * 64}
+    with http_server(state) as base:
+        (wf / "t.yaml").write_text(yaml.safe_dump(cao_download_profile(base, sha)))
+        proc = snakemake(wf, "results/t/data/cao/fever-dev-kilt.jsonl", "--cores", "1", "--configfile", "t.yaml",
+                         ok=False)
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if "checksum mismatch" in line]
+    assert len(lines) == 1 and re.search(r"uc\?id=id-fever_dev: checksum mismatch: expected sha256 f{64}, "
+                                         r"got [0-9a-f]{64}", lines[0])
+    assert not list((wf / "results/t/data/cao").glob("fever-dev-kilt.jsonl*"))   # nothing written

@@ -227,3 +227,20 @@ def test_ci_workflow_gpu_jobs_name_their_slot_and_never_share_one(ci_finished, t
     for slot, intervals in spans.items():
         assert not overlaps(intervals), f"slot {slot} held by two ci jobs at once: {overlaps(intervals)}"
     assert overlaps(everything), "no two gpu jobs ever ran at once: the check above would prove nothing"
+
+
+def test_slurm_profile_gives_every_gpu_rule_a_runtime():
+    """Every rule that asks for a GPU (SME folds, base models, NMT jobs, back-translation) has its own
+    SLURM request with a runtime, so that no GPU job falls back to the 60-minute default."""
+    import re
+
+    import yaml
+    from test_stages import rule_blocks
+
+    slurm = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
+    gpu_rules = {name for name, text in rule_blocks().items() if re.search(r"^\s*gpu=1,", text, flags=re.M)}
+    gpu_rules |= {"nmt_edit_rank_one", "backtranslate_zsre"}   # `use rule ... with:` inherits the resources
+    assert {"sme_tpatcher", "sme_baseline", "base_model", "backtranslate_fever", "nmt_edit"} <= gpu_rules
+    for name in sorted(gpu_rules):
+        request = slurm["set-resources"].get(name)
+        assert request and request["gpu"] == 1 and request["runtime"] > 0, f"profiles/slurm: no request for {name}"

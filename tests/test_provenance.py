@@ -47,3 +47,46 @@ def test_table_sidecar_lists_the_protocols(tmp_path):
     write_table_sidecar(tmp_path / "sme.provenance.json", table, {"name": "ci", "seed": 0})
     side = json.loads((tmp_path / "sme.provenance.json").read_text())
     assert side["table"] == "sme.csv" and side["provenance"]["protocol"] == "a;b"
+
+
+def test_record_names_data_hashes_hub_models_and_the_kilt_note(tmp_path):
+    import hashlib
+
+    from editlab.provenance import KILT_NOTE
+
+    data = tmp_path / "train.jsonl"
+    data.write_text('{"id": 1}\n')
+    base = {"repo_id": "bert-base-uncased", "revision": None, "commit": "c" * 40}
+    prov = provenance({"name": "p", "seed": 0, "data": {"source": "cao"}}, data_files={"train_data": data},
+                      models={"base": base, "other": None})
+    assert prov["data"] == {"source": "cao", "sha256": {"train_data": hashlib.sha256(data.read_bytes()).hexdigest()}}
+    assert prov["models"] == {"base": base, "other": {"source": "scratch"}}
+    kilt = provenance({"name": "p", "seed": 0, "data": {"source": "kilt"}})
+    assert kilt["data"]["note"] == KILT_NOTE and "3,724" in KILT_NOTE and "27,644" in KILT_NOTE
+    assert "4oYUGeGBPm" in KILT_NOTE and "MEND" in KILT_NOTE
+    # a table sidecar of a kilt run carries the note too
+    table = tmp_path / "sme.csv"
+    table.write_text("task,method,protocol\nfever,ft,a\n")
+    write_table_sidecar(tmp_path / "side.json", table, {"name": "p", "seed": 0, "data": {"source": "kilt"}})
+    assert json.loads((tmp_path / "side.json").read_text())["provenance"]["data"]["note"] == KILT_NOTE
+    missing = provenance({"name": "p", "seed": 0}, data_files={"x": tmp_path / "gone.jsonl"})
+    assert missing["data"]["sha256"] == {"x": "unknown"}   # provenance never fails a job
+
+
+def test_fold_summary_names_its_data_files_and_base_checkpoint(tmp_path):
+    """run_stream records the SHA-256 of the data files it read and the base model's hub record."""
+    import hashlib
+
+    from test_sme import _config, _write_world
+
+    from editlab.hub import write_record
+    from editlab.sme.runner import run_stream
+
+    files = _write_world(tmp_path, "fever")
+    record = {"repo_id": "bert-base-uncased", "revision": None, "commit": "c" * 40}
+    write_record(files["base_model"], record)   # as the base-model job writes it for a hub checkpoint
+    summary = run_stream("fever", "ft", _config(), files, tmp_path / "out", "fold0")
+    prov = summary["provenance"]
+    assert prov["models"] == {"base": record}
+    assert prov["data"]["sha256"] == {k: hashlib.sha256(open(files[k], "rb").read()).hexdigest()
+                                      for k in ("train_data", "dev_data")}

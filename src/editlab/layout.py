@@ -81,6 +81,14 @@ class Layout:
     def kilt_file(self, name: str) -> str:
         return self.results("data", "kilt", name)
 
+    def cao_download(self, name: str) -> str:
+        """A Cao et al. release file as downloaded from the MEND Drive folder (before the ingest's checks)."""
+        return self.results("data", "cao", name)
+
+    def hub_marker(self, role: str) -> str:
+        """What prefetch_hub fetched for one hub model / tokenizer / dataset (`role`, e.g. base_fever)."""
+        return self.results("hub", f"{role}.json")
+
     # --- stage 2: splits ---
     def split_file(self, task: str, split: str) -> str:
         return self.results("splits", task, f"{split}.txt")

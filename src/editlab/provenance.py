@@ -1,4 +1,5 @@
-"""Provenance of a result file: what made the numbers (config, seed, code, packages, device, protocol).
+"""Provenance of a result file: what made the numbers (config, seed, code, packages, device, protocol,
+the SHA-256 of the data files read and the hub commit of the models loaded).
 
 Every result JSON the workflow writes carries `provenance(...)` under the key `provenance`; tables get a
 sidecar JSON with the same record. Nothing here may fail a job: what cannot be found is "unknown".
@@ -16,7 +17,12 @@ from typing import Any
 
 from editlab.config import config_hash
 
-PACKAGES = ("torch", "transformers", "numpy", "editlab")
+PACKAGES = ("torch", "transformers", "numpy", "editlab", "huggingface_hub", "datasets")
+# data.source kilt: what the files are, next to every result built from them (docs/scaling.md).
+KILT_NOTE = ("data.source kilt: KILT originals with back-translated rephrases, not the Cao et al. equivalence "
+             "sets; the KILT zsRE dev file has 3,724 records where the reference test set has 27,644 questions. "
+             "The reference data: the authors' OpenReview supplementary (forum 4oYUGeGBPm, data.zip) and the "
+             "MEND release (data.source cao)")
 CHECKOUT = Path(__file__).resolve().parents[2]   # the checkout (or workflow copy) this library runs from
 
 
@@ -60,9 +66,33 @@ def device_name(device: str) -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
-def provenance(config: Mapping[str, Any], *, device: str = "cpu", protocol: str | None = None) -> dict[str, Any]:
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    try:
+        from editlab.data.download import sha256_of
+
+        return sha256_of(path)
+    except OSError:
+        return "unknown"
+
+
+def data_record(config: Mapping[str, Any], files: Mapping[str, str | os.PathLike[str]] | None) -> dict[str, Any]:
+    """The data a result was computed from: the source, the SHA-256 of each file read, the KILT note."""
+    source = (config.get("data") or {}).get("source", "unknown")
+    record: dict[str, Any] = {"source": source}
+    if files:
+        record["sha256"] = {name: file_sha256(path) for name, path in sorted(files.items())}
+    if source == "kilt":
+        record["note"] = KILT_NOTE
+    return record
+
+
+def provenance(config: Mapping[str, Any], *, device: str = "cpu", protocol: str | None = None,
+               data_files: Mapping[str, str | os.PathLike[str]] | None = None,
+               models: Mapping[str, Mapping[str, Any] | None] | None = None) -> dict[str, Any]:
     """The provenance record of one result: config hash, the config's seed (derived per-job seeds are in
-    the result itself), git commit, package versions, device, and the evaluation protocol if any."""
+    the result itself), git commit, package versions, device, the evaluation protocol if any, the data
+    (`data_files`: name -> path, hashed here) and the hub models used (`models`: role -> the record of
+    editlab.hub, None for a model built from scratch)."""
     record: dict[str, Any] = {
         "config_hash": config_hash(config),
         "profile": config.get("name", "unknown"),
@@ -74,6 +104,10 @@ def provenance(config: Mapping[str, Any], *, device: str = "cpu", protocol: str 
     }
     if protocol is not None:
         record["protocol"] = protocol
+    if data_files is not None or "data" in config:
+        record["data"] = data_record(config, data_files)
+    if models:
+        record["models"] = {role: dict(rec) if rec else {"source": "scratch"} for role, rec in models.items()}
     return record
 
 

@@ -7,7 +7,7 @@ import logging
 import os
 import random
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +110,18 @@ def script_logging(log_path: str | os.PathLike[str] | None) -> Iterator[None]:
     finally:
         if fh is not None:
             fh.close()
+
+
+# The variables that put huggingface_hub, datasets and transformers offline.
+HUB_OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")
+
+
+def hub_offline(environ: MutableMapping[str, str] | None = None) -> None:
+    """Run this process with the hub offline: a GPU job reads what prefetch_hub put in the HF cache on the
+    submit host (compute nodes often have no internet; a job must not fetch what the DAG did not pin)."""
+    environ = os.environ if environ is None else environ
+    for name in HUB_OFFLINE_VARIABLES:
+        environ[name] = "1"
+    constants = sys.modules.get("huggingface_hub.constants")
+    if constants is not None:   # imported before this call, it has read the variable already
+        constants.HF_HUB_OFFLINE = True

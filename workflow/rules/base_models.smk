@@ -5,6 +5,7 @@ rule base_model:
     input:
         unpack(lambda wc: data_files(wc.task)),
         unpack(lambda wc: split_files(wc.task)),
+        hub=lambda wc: hub_markers(f"base_{wc.task}"),
     output:
         model=directory(LAYOUT.base_model("{task}")),
         metrics=LAYOUT.base_metrics("{task}"),

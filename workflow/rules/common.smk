@@ -1,8 +1,18 @@
 # Shared paths and input functions. Every output lives under results/{name}/ (DESIGN §11).
 
-from editlab.layout import NMT_RANK_ONE_METHODS, NMT_TASK_FILES, TASKS, Layout
+from dataclasses import asdict
+
+from editlab.hub_items import hub_items
+from editlab.layout import (
+    CAO_FILES,
+    NMT_RANK_ONE_METHODS,
+    NMT_TASK_FILES,
+    TASKS,
+    Layout,
+)
 from editlab.stages import StageCode
-from editlab.stages.ingest_cao import ingest_sources
+from editlab.data.gdrive import download_settings as cao_download_settings
+from editlab.stages.ingest_cao import cao_downloads, ingest_files, ingest_sources
 
 NAME = config["name"]
 # Every path comes from the library's layout (editlab.layout); LOGS and BENCH are its trees for log/benchmark lines.
@@ -13,6 +23,17 @@ TASKS = list(TASKS)
 # params.code of a rule: the digest of its stage's import closure (editlab.stages.codedeps), so that any
 # change of code a job imports, and only that, reruns it (Snakemake's params rerun trigger).
 STAGE_CODE = StageCode(SRC)
+# What the profile's jobs load from the hub, by role (workflow/rules/hub.smk fetches each on the submit host).
+HUB_ITEMS = hub_items(config)
+
+
+def hub_item(role):
+    return asdict(HUB_ITEMS[role])
+
+
+def hub_markers(*roles):
+    """The prefetch markers a GPU job waits for (none when those roles are not hub downloads)."""
+    return [LAYOUT.hub_marker(r) for r in roles if r in HUB_ITEMS]
 
 
 def data_files(task):
@@ -205,7 +226,9 @@ def nmt_corpus_files():
 
 
 def nmt_model_inputs(wildcards):
-    return nmt_corpus_files() if config["nmt"]["source"] == "toy" else {}
+    if config["nmt"]["source"] == "toy":
+        return nmt_corpus_files()
+    return {"hub": hub_markers("nmt_model")}
 
 
 def nmt_stats_file(task):

@@ -1,19 +1,52 @@
 # Stage 1 for the paper profile: the real FEVER / zsRE files, written exactly where data_files(task)
-# says. data.source = cao: ingest the authors' data.zip or the Cao/MEND release from a local path;
+# says. data.source = cao: ingest the authors' data.zip or the Cao/MEND release from a local path
+# (data.cao.path), or download the MEND release from Google Drive (data.cao.path unset);
 # data.source = kilt: download the KILT originals and rebuild `rephrases` by back-translation.
 # (data.source = mini is workflow/rules/data.smk.) Downloads and ingestion run on the submit host.
 
 
 if config["data"]["source"] == "cao":
+    # data.cao.path unset: the release files come from the MEND Google Drive folder (download_cao, gdown).
+    CAO_DOWNLOADS = {CAO_FILES[k][1]: k for k in cao_downloads(config["data"])}
 
     localrules:
         ingest_cao,
 
+    if CAO_DOWNLOADS:
+
+        localrules:
+            download_cao,
+
+        rule download_cao:
+            output:
+                file=LAYOUT.cao_download("{name}"),
+                source=LAYOUT.cao_download("{name}.source.json"),
+            log:
+                f"{LOGS}/data/download_cao_{{name}}.log",
+            wildcard_constraints:
+                name="|".join(n.replace(".", r"\.") for n in CAO_DOWNLOADS),
+            conda:
+                "../../envs/torch.yaml"
+            threads: 1
+            resources:
+                mem_mb=1000,
+                runtime=120,
+            params:
+                key=lambda wc: CAO_DOWNLOADS[wc.name],
+                # only this file's settings, so that pinning another file's hash reruns nothing here
+                data=lambda wc: cao_download_settings(
+                    config["data"], CAO_DOWNLOADS[wc.name]
+                ),
+                code=STAGE_CODE("download_cao"),
+            script:
+                "../scripts/download_cao.py"
+
     rule ingest_cao:
-        # The archive (or release folder) and any data.files are inputs: a missing one fails the dry run,
-        # a replaced one reruns the ingest (editlab.stages.ingest_cao.ingest_sources).
+        # The archive (or release folder), any data.files and the downloaded files are inputs: a missing one
+        # fails the dry run (or is downloaded), a replaced one reruns the ingest
+        # (editlab.stages.ingest_cao.ingest_sources).
         input:
-            **ingest_sources(config["data"]),
+            **ingest_sources(config["data"], LAYOUT),
         output:
             # data_files of both tasks, keyed fever_train ... zsre_dev like editlab.layout.CAO_FILES
             **{
@@ -31,6 +64,7 @@ if config["data"]["source"] == "cao":
             runtime=30,
         params:
             data=config["data"],
+            files=ingest_files(config["data"], LAYOUT),
             code=STAGE_CODE("ingest_cao"),
         script:
             "../scripts/ingest_data.py"
@@ -67,6 +101,7 @@ if config["data"]["source"] == "kilt":
     rule backtranslate_fever:
         input:
             kilt=LAYOUT.kilt_file("fever-{split}-kilt.jsonl"),
+            hub=hub_markers("backtranslate_forward", "backtranslate_backward"),
         output:
             LAYOUT.data_file("fever", "{split}"),
         log:
@@ -91,6 +126,7 @@ if config["data"]["source"] == "kilt":
     use rule backtranslate_fever as backtranslate_zsre with:
         input:
             kilt=LAYOUT.kilt_file("structured_zeroshot-{split}-kilt.jsonl"),
+            hub=hub_markers("backtranslate_forward", "backtranslate_backward"),
         output:
             LAYOUT.data_file("zsre", "{split}"),
         log:

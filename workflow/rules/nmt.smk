@@ -25,6 +25,7 @@ else:
     rule nmt_hub_data:
         input:
             model=LAYOUT.nmt_model(),
+            hub=hub_markers("nmt_data"),
         output:
             **nmt_candidate_files(),
             **nmt_corpus_files(),
@@ -62,7 +63,7 @@ rule nmt_model:
         gpu=1,
         mem_mb=4000,
     params:
-        nmt=nmt_params("source", "hub_id", "model"),
+        nmt=nmt_params("source", "hub_id", "revision", "model"),
         seed=config["seed"],
         code=STAGE_CODE("nmt_model"),
     script:

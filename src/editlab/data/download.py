@@ -112,6 +112,12 @@ def download(url: str, dest: str | os.PathLike[str], sha256: str | None = None,
             log.warning("download of %s interrupted at %d bytes (%r); retry %d/%d in %.1f s",
                         url, have, exc, attempt + 1, config.retries, wait)
             time.sleep(wait)
+    return publish(part, dest, url, sha256)
+
+
+def publish(part: Path, dest: Path, url: str, sha256: str | None) -> str:
+    """Verify a complete `part` file against `sha256` (when given) and rename it onto `dest`; return its
+    SHA-256. A mismatch removes `part` and writes nothing."""
     actual = sha256_of(part)
     if sha256 and actual.lower() != sha256.lower():
         part.unlink()

@@ -64,7 +64,7 @@ def new_base_model(task: str, model_cfg: Mapping[str, Any], corpus: list[str]) -
     """A fresh model to fine-tune: tiny from scratch (tokenizer trained on `corpus`) or the hub checkpoint."""
     classifier_dropout = float(model_cfg.get("classifier_dropout", CLASSIFIER_DROPOUT))
     if model_cfg["source"] == "hub":
-        return load_hub_model(task, model_cfg["hub_id"], classifier_dropout)
+        return load_hub_model(task, model_cfg["hub_id"], classifier_dropout, model_cfg.get("revision"))
     arch = model_cfg["arch"]
     min_freq = arch.get("vocab_min_frequency", 1)
     if task == "fever":
@@ -74,13 +74,14 @@ def new_base_model(task: str, model_cfg: Mapping[str, Any], corpus: list[str]) -
     return tiny_bart(arch, len(tok)), tok
 
 
-def load_hub_model(task: str, hub_id: str, classifier_dropout: float = CLASSIFIER_DROPOUT
-                   ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Paper profile: bert-base-uncased / facebook/bart-base from the hub (or the local HF cache)."""
-    kwargs = {"num_labels": 1, "classifier_dropout": classifier_dropout} if task == "fever" else {}
+def load_hub_model(task: str, hub_id: str, classifier_dropout: float = CLASSIFIER_DROPOUT,
+                   revision: str | None = None) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Paper profile: bert-base-uncased / facebook/bart-base from the hub (the local HF cache in a GPU job,
+    filled by prefetch_hub) at `revision` (None = latest); editlab.hub.model_record names the commit loaded."""
+    kwargs: dict[str, Any] = {"num_labels": 1, "classifier_dropout": classifier_dropout} if task == "fever" else {}
     try:
-        tok = AutoTokenizer.from_pretrained(hub_id)
-        model = TASK_MODEL_CLASSES[task].from_pretrained(hub_id, **kwargs)
+        tok = AutoTokenizer.from_pretrained(hub_id, revision=revision)
+        model = TASK_MODEL_CLASSES[task].from_pretrained(hub_id, revision=revision, **kwargs)
     except OSError as exc:
         offline = os.environ.get("HF_HUB_OFFLINE") == "1"
         raise EditlabError(f"cannot load model {hub_id!r} for {task}"

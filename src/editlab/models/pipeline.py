@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from editlab.data.readers import read_task_file, select
+from editlab.hub import model_record, write_record
 from editlab.io import atomic_dir, clean_leftovers, read_ids, write_json
 from editlab.models.build import new_base_model, save_base_model
 from editlab.models.train import TrainConfig, evaluate, train_base
@@ -29,6 +30,11 @@ def train_and_save(task: str, config: Mapping[str, Any], files: Mapping[str, str
     corpus = [t for ex in train_file + dev_file for t in (ex.input, *ex.rephrases, *ex.answers)]
     base_cfg = config["base"][task]
     model, tokenizer = new_base_model(task, base_cfg["model"], corpus)
+    model_cfg = base_cfg["model"]
+    hub = model_record(model, model_cfg["hub_id"], model_cfg.get("revision")) if model_cfg["source"] == "hub" else None
+    if hub is not None:
+        log.info("%s: hub checkpoint %s, revision %s, commit %s", task, hub["repo_id"], hub["revision"] or "latest",
+                 hub["commit"])
     model.to(device)
     cfg = TrainConfig.from_config(base_cfg["train"])
     log.info("%s: %d train / %d val examples, %d parameters, device %s", task, len(parts["train"]),
@@ -41,10 +47,13 @@ def train_and_save(task: str, config: Mapping[str, Any], files: Mapping[str, str
         "n_train": len(parts["train"]), "n_val": len(parts["val"]), "n_test": len(parts["test"]),
         "n_parameters": sum(p.numel() for p in model.parameters()),
         "device": str(device), **info,
-        "provenance": provenance(config, device=str(device)),
+        "provenance": provenance(config, device=str(device),
+                                 data_files={k: files[k] for k in ("train_data", "dev_data")}, models={"base": hub}),
     }
     with atomic_dir(model_dir) as tmp:
         save_base_model(model.cpu(), tokenizer, tmp)
+        if hub is not None:   # the fine-tuned model's checkpoint, for the editing stages' provenance
+            write_record(tmp, hub)
     write_json(metrics_path, metrics)
     log.info("%s metrics: val %.4f test %.4f trainR %.4f", task, metrics["val_acc"], metrics["test_acc"],
              metrics["train_subset_acc"])

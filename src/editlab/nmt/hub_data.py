@@ -140,7 +140,8 @@ def mine_rows(sources: Sequence[str], references: Sequence[str], outputs: Sequen
 def _load_pairs(cfg: Mapping[str, Any], split: str, limit: int) -> list[tuple[str, str]]:
     from datasets import load_dataset
 
-    data = load_dataset(cfg["dataset"], cfg.get("dataset_config"), split=f"{split}[:{limit}]")
+    data = load_dataset(cfg["dataset"], cfg.get("dataset_config"), split=f"{split}[:{limit}]",
+                        revision=cfg.get("revision"))
     src, tgt = cfg["source_lang"], cfg["target_lang"]
     return [(row["translation"][src], row["translation"][tgt]) for row in data]
 

@@ -158,9 +158,14 @@ def load_model(directory: str | os.PathLike[str], device: str = "cpu") -> tuple[
     return model, tok
 
 
-def download_hub_model(hub_id: str, directory: str | os.PathLike[str]) -> None:
-    """Paper profile: fetch a hub checkpoint (e.g. Helsinki-NLP/opus-mt-en-de) into a model directory."""
+def download_hub_model(hub_id: str, directory: str | os.PathLike[str], revision: str | None = None) -> None:
+    """Paper profile: copy a hub checkpoint (e.g. Helsinki-NLP/opus-mt-en-de; in a GPU job from the HF cache
+    prefetch_hub filled) into a model directory, with the commit it is (editlab.hub.HUB_RECORD)."""
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-    AutoModelForSeq2SeqLM.from_pretrained(hub_id).save_pretrained(str(directory))
-    AutoTokenizer.from_pretrained(hub_id).save_pretrained(str(directory))
+    from editlab.hub import model_record, write_record
+
+    model = AutoModelForSeq2SeqLM.from_pretrained(hub_id, revision=revision)
+    model.save_pretrained(str(directory))
+    AutoTokenizer.from_pretrained(hub_id, revision=revision).save_pretrained(str(directory))
+    write_record(directory, model_record(model, hub_id, revision))

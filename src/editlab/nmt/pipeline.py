@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from editlab.editors import factory
+from editlab.hub import read_record
 from editlab.io import atomic_dir, read_json, write_json, write_jsonl
 from editlab.nmt import toy_language as toy
 from editlab.nmt.experiment import run_task
@@ -61,7 +62,7 @@ def make_model(nmt: Mapping[str, Any], seed: int, train: str | None, lexicon: st
             save_model(model, tok, tmp)
             write_json(os.path.join(tmp, "train_history.json"), {"loss_per_epoch": history})
         else:
-            download_hub_model(nmt["hub_id"], tmp)
+            download_hub_model(nmt["hub_id"], tmp, nmt.get("revision"))
 
 
 def score_model(nmt: Mapping[str, Any], model_dir: str, test: str, metrics: str, device: str = "cpu") -> None:
@@ -115,7 +116,9 @@ def run_method(nmt: Mapping[str, Any], seed: int, task: str, method: str, model_
                                      nmt["eval"]["max_new_tokens"], undo=hooks.undo, after_stream=hooks.after_stream)
     if config is not None:
         for result in (single, seq):
-            result["provenance"] = provenance(config, device=str(device), protocol=result["protocol"])
+            result["provenance"] = provenance(config, device=str(device), protocol=result["protocol"],
+                                              data_files={"test": test, "corpus": corpus, **task_files},
+                                              models={"nmt": read_record(model_dir)})
     write_jsonl(edits, rows)
     write_json(sequential, seq)
     write_json(summary, single)

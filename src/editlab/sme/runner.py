@@ -22,6 +22,7 @@ from editlab.editors import build_editor
 from editlab.editors.site import ffn_site
 from editlab.editors.task_ops import task_ops
 from editlab.errors import ConfigError, DataFormatError
+from editlab.hub import read_record
 from editlab.io import atomic_path, clean_leftovers, read_ids, write_json, write_jsonl
 from editlab.models.build import load_base_model
 from editlab.patchfile import export_fold_patches
@@ -247,7 +248,9 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
         "test_acc_before": test_before, "test_acc_after": final["test_acc"],
         "memory_added": getattr(getattr(editor, "memory", None), "n_added", 0),
         "seed": seed, "device": str(device),
-        "provenance": provenance(config, device=str(device), protocol=PROTOCOL),
+        "provenance": provenance(config, device=str(device), protocol=PROTOCOL,
+                                 data_files={k: files[k] for k in ("train_data", "dev_data")},
+                                 models={"base": read_record(files["base_model"])}),
     }
     if method == "tpatcher":
         with atomic_path(out / "activations.npz") as tmp:

@@ -41,6 +41,8 @@ STAGES = _stages(
     Stage("mini_data"),
     Stage("ingest_cao"),
     Stage("download_file"),
+    Stage("download_cao"),
+    Stage("prefetch_hub"),
     Stage("backtranslate", torch=True),
     Stage("splits"),
     Stage("fold"),

@@ -1,9 +1,10 @@
 """The one job wrapper every workflow job runs in (docs/scaling.md, "Stages and jobs").
 
 In order: logging (and stray prints) to the rule's log; a check that the rule declares the code of the
-stage it runs; the GPU slot for the job's `gpu` tokens (a job without tokens logs that it runs on CPU and
-sees no GPU); threads and seeding (torch stages: `configure_torch`, which also picks the device); the
-stage's `run(job)`; finally the editlab modules the job really loaded, for the code-dependency test.
+stage it runs; for a job with `gpu` tokens the hub offline (prefetch_hub fetched its files) and the
+GPU slot (a job without tokens logs that it runs on CPU and sees no GPU); threads and seeding (torch
+stages: `configure_torch`, which also picks the device); the stage's `run(job)`; finally the editlab
+modules the job really loaded, for the code-dependency test.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from editlab.errors import EditlabError
 from editlab.gpu import GpuClaim
-from editlab.runtime import configure_torch, gpu_slot, script_logging
+from editlab.runtime import HUB_OFFLINE_VARIABLES, configure_torch, gpu_slot, hub_offline, script_logging
 
 if TYPE_CHECKING:
     from editlab.stages import Stage
@@ -69,6 +70,9 @@ def run_job(stage: Stage, smk: Any, code_of: Callable[[str], str]) -> None:
         threads = int(smk.threads)
         log.info("job: stage %s, rule %s, %d thread(s), %d gpu token(s), code %s", stage.name, smk.rule, threads, tokens,
                  current)
+        if tokens:   # GPU jobs: hub files come from the cache prefetch_hub filled (docs/scaling.md)
+            hub_offline()
+            log.info("hub offline (%s=1)", "/".join(HUB_OFFLINE_VARIABLES))
         with gpu_slot(tokens) as claim:
             seed = int(smk.config["seed"])
             if stage.torch:
