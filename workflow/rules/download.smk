@@ -1,10 +1,10 @@
-# Stage 1 for the paper profile: the real FEVER / zsRE files, written exactly where data_files(task)
+# Stage 1 for the paper profile: the real FEVER / zsRE files, written exactly where LAYOUT.data_files(task)
 # says. data.source = cao: ingest the authors' data.zip or the Cao/MEND release from a local path;
 # data.source = kilt: download the KILT originals and rebuild `rephrases` by back-translation.
 # (data.source = mini is workflow/rules/data.smk.) Downloads and ingestion run on the submit host.
 
 
-if config["data"]["source"] == "cao":
+if TARGETS.data_source() == "cao":
 
     localrules:
         ingest_cao,
@@ -13,13 +13,13 @@ if config["data"]["source"] == "cao":
         # The archive (or release folder) and any data.files are inputs: a missing one fails the dry run,
         # a replaced one reruns the ingest (editlab.stages.ingest_cao.ingest_sources).
         input:
-            **ingest_sources(config["data"]),
+            **TARGETS.ingest_sources(),
         output:
             # data_files of both tasks, keyed fever_train ... zsre_dev like editlab.layout.CAO_FILES
             **{
                 f"{t}_{k.removesuffix('_data')}": p
                 for t in TASKS
-                for k, p in data_files(t).items()
+                for k, p in LAYOUT.data_files(t).items()
             },
         log:
             f"{LOGS}/data/ingest_cao.log",
@@ -30,18 +30,16 @@ if config["data"]["source"] == "cao":
             mem_mb=4000,
             runtime=30,
         params:
-            data=config["data"],
+            **STAGE_PARAMS("ingest_cao"),
             code=STAGE_CODE("ingest_cao"),
         script:
             "../scripts/ingest_data.py"
 
 
-if config["data"]["source"] == "kilt":
+if TARGETS.data_source() == "kilt":
 
     localrules:
         download_kilt,
-
-    KILT_FILES = config["data"]["kilt"]["files"]
 
     rule download_kilt:
         output:
@@ -49,7 +47,7 @@ if config["data"]["source"] == "kilt":
         log:
             f"{LOGS}/data/download_{{name}}.log",
         wildcard_constraints:
-            name="|".join(n.replace(".", r"\.") for n in KILT_FILES),
+            name=TARGETS.kilt_name_re(),
         conda:
             "../../envs/torch.yaml"
         threads: 1
@@ -57,9 +55,7 @@ if config["data"]["source"] == "kilt":
             mem_mb=1000,
             runtime=120,
         params:
-            url=lambda wc: KILT_FILES[wc.name]["url"],
-            sha256=lambda wc: KILT_FILES[wc.name].get("sha256"),
-            download=config["data"].get("download", {}),
+            **STAGE_PARAMS("download_file"),
             code=STAGE_CODE("download_file"),
         script:
             "../scripts/download_file.py"
@@ -83,7 +79,7 @@ if config["data"]["source"] == "kilt":
             mem_mb=16000,
             runtime=720,
         params:
-            backtranslate=config["data"].get("backtranslate", {}),
+            **STAGE_PARAMS("backtranslate"),
             code=STAGE_CODE("backtranslate"),
         script:
             "../scripts/backtranslate_kilt.py"

@@ -2,20 +2,19 @@
 # probes -> second-moment statistics -> edits (rome, r-rome, ft, tpatcher; single and sequential) -> table,
 # figure. rome / r-rome also write their sequential stream as a rank-one patch file (docs/patch_files.md).
 
-if config["nmt"]["source"] == "toy":
+if TARGETS.nmt_source() == "toy":
 
     rule nmt_toy_data:
         output:
-            **nmt_candidate_files(),
-            **nmt_corpus_files(),
+            **TARGETS.nmt_candidate_files(),
+            **TARGETS.nmt_corpus_files(),
         log:
             f"{LOGS}/nmt/toy_data.log",
         conda:
             "../../envs/torch.yaml"
         threads: 1
         params:
-            nmt=nmt_params("toy", "tasks"),
-            seed=config["seed"],
+            **STAGE_PARAMS("nmt_toy_data"),
             code=STAGE_CODE("nmt_toy_data"),
         script:
             "../scripts/nmt_toy_data.py"
@@ -26,8 +25,8 @@ else:
         input:
             model=LAYOUT.nmt_model(),
         output:
-            **nmt_candidate_files(),
-            **nmt_corpus_files(),
+            **TARGETS.nmt_candidate_files(),
+            **TARGETS.nmt_corpus_files(),
         log:
             f"{LOGS}/nmt/hub_data.log",
         benchmark:
@@ -38,8 +37,7 @@ else:
         resources:
             gpu=1,
         params:
-            nmt=nmt_params("hub_data", "stats", "eval", "tasks"),
-            seed=config["seed"],
+            **STAGE_PARAMS("nmt_hub_data"),
             code=STAGE_CODE("nmt_hub_data"),
         script:
             "../scripts/nmt_hub_data.py"
@@ -47,7 +45,7 @@ else:
 
 rule nmt_model:
     input:
-        unpack(nmt_model_inputs),
+        unpack(lambda wc: TARGETS.nmt_model_inputs()),
     output:
         model=directory(LAYOUT.nmt_model()),
     log:
@@ -62,8 +60,7 @@ rule nmt_model:
         gpu=1,
         mem_mb=4000,
     params:
-        nmt=nmt_params("source", "hub_id", "model"),
-        seed=config["seed"],
+        **STAGE_PARAMS("nmt_model"),
         code=STAGE_CODE("nmt_model"),
     script:
         "../scripts/nmt_model.py"
@@ -83,7 +80,7 @@ rule nmt_model_metrics:
     resources:
         gpu=1,
     params:
-        nmt=nmt_params("eval"),
+        **STAGE_PARAMS("nmt_model_metrics"),
         code=STAGE_CODE("nmt_model_metrics"),
     script:
         "../scripts/nmt_model_metrics.py"
@@ -92,11 +89,9 @@ rule nmt_model_metrics:
 rule nmt_probe:
     input:
         model=LAYOUT.nmt_model(),
-        candidates=lambda wc: list(
-            nmt_candidate_files()[f"{wc.task}_{k}"] for k in NMT_TASK_FILES
-        ),
+        candidates=lambda wc: TARGETS.nmt_task_candidates(wc.task),
     output:
-        **nmt_task_files("{task}"),
+        **LAYOUT.nmt_task_files("{task}"),
         presence=LAYOUT.nmt_presence("{task}"),
     log:
         f"{LOGS}/nmt/probe_{{task}}.log",
@@ -108,7 +103,7 @@ rule nmt_probe:
     resources:
         gpu=1,
     params:
-        nmt=nmt_params("min_presence", "eval"),
+        **STAGE_PARAMS("nmt_probe"),
         code=STAGE_CODE("nmt_probe"),
     script:
         "../scripts/nmt_probe.py"
@@ -133,7 +128,7 @@ rule nmt_stats:
     resources:
         gpu=1,
     params:
-        nmt=nmt_params("stats", "source", "hub_id"),
+        **STAGE_PARAMS("nmt_stats"),
         code=STAGE_CODE("nmt_stats"),
     script:
         "../scripts/nmt_stats.py"
@@ -141,7 +136,7 @@ rule nmt_stats:
 
 rule nmt_edit:
     input:
-        unpack(nmt_edit_inputs),
+        unpack(lambda wc: TARGETS.nmt_edit_inputs(wc.task, wc.method)),
     output:
         summary=LAYOUT.nmt_edit_file("{task}", "{method}", "summary.json"),
         sequential=LAYOUT.nmt_edit_file("{task}", "{method}", "sequential.json"),
@@ -159,8 +154,7 @@ rule nmt_edit:
     resources:
         gpu=1,
     params:
-        nmt=nmt_edit_params,
-        seed=config["seed"],
+        **STAGE_PARAMS("nmt_edit"),
         code=STAGE_CODE("nmt_edit"),
     script:
         "../scripts/nmt_edit.py"
@@ -187,7 +181,7 @@ use rule nmt_edit as nmt_edit_rank_one with:
 
 rule nmt_table:
     input:
-        summaries=nmt_summary_files(),
+        summaries=TARGETS.nmt_summary_files(),
     output:
         csv=report(
             LAYOUT.table("nmt"),
@@ -203,6 +197,7 @@ rule nmt_table:
         "../../envs/plot.yaml"
     threads: 1
     params:
+        **STAGE_PARAMS("nmt_table"),
         code=STAGE_CODE("nmt_table"),
     script:
         "../scripts/nmt_table.py"
@@ -210,7 +205,7 @@ rule nmt_table:
 
 rule nmt_figure:
     input:
-        summaries=nmt_summary_files(),
+        summaries=TARGETS.nmt_summary_files(),
     output:
         pdf=report(
             LAYOUT.figure("nmt_metrics", "pdf"),
@@ -224,6 +219,7 @@ rule nmt_figure:
         "../../envs/plot.yaml"
     threads: 1
     params:
+        **STAGE_PARAMS("nmt_figure"),
         code=STAGE_CODE("nmt_figure"),
     script:
         "../scripts/nmt_figure.py"
