@@ -5,15 +5,17 @@
    results tree reruns.
 2. The rerun semantics on the real DAG: tuning sme.ft.lr changes the params of the ft fold jobs only; a
    nmt key changes those of exactly the NMT jobs that read it.
-3. Coverage: real jobs, run in the real job wrapper with their config and params wrapped in recorders
-   (tests/job_reads.py), read no config key that is neither in their params nor in an upstream job's
-   params, and no nmt key their params lack.
+3. Coverage: real jobs (data, splits, fold, base model, the SME folds of every method, the toy NMT chain),
+   run in the real job wrapper with their config and params wrapped in recorders (tests/job_reads.py),
+   read no config key whose change (or addition) alters neither their params nor an upstream job's, and
+   no nmt key their params lack while the config has it.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import subprocess
 import sys
@@ -149,6 +151,7 @@ def dag_workflow(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("profile", list(PROFILES))
+@pytest.mark.slow
 def test_every_job_of_the_dag_gets_the_params_the_rules_computed_before(tmp_path, profile):
     files, overrides = PROFILES[profile]
     wf = dag_workflow(tmp_path)
@@ -177,6 +180,7 @@ def changed_jobs(base: list[dict], mutated: list[dict]) -> set[tuple[str, str]]:
     return {k for k in before if before[k] != after[k]}
 
 
+@pytest.mark.slow
 def test_a_hyperparameter_reruns_only_the_jobs_that_read_it(tmp_path):
     wf = dag_workflow(tmp_path)
     base = run_dag_jobs(wf, "config/ci.yaml")
@@ -271,7 +275,7 @@ def run_recorded(tmp_path: Path, specs: list[dict[str, Any]]) -> list[dict[str, 
     spec_file, out = tmp_path / "jobs.json", tmp_path / "reads.json"
     spec_file.write_text(json.dumps(specs))
     proc = subprocess.run([sys.executable, str(JOB_READS), str(spec_file), str(out)], capture_output=True, text=True,
-                          timeout=900, env={**__import__("os").environ, "EDITLAB_GPU_SLOTS": "0"})
+                          timeout=900, env={**os.environ, "EDITLAB_GPU_SLOTS": "0"})
     logs = "\n".join(Path(s["log"]).read_text()[-2000:] for s in specs if Path(s["log"]).exists())
     assert proc.returncode == 0, f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}\n{logs}"
     return json.loads(out.read_text())
@@ -325,6 +329,7 @@ def absent_from_params(config: Mapping[str, Any], missing: list[str], section: s
     return out
 
 
+@pytest.mark.slow
 def test_sme_fold_jobs_read_no_config_key_outside_their_params(tmp_path):
     config = _config()   # config/ci.yaml shaped for the tiny fixture model (tests/test_sme.py)
     (tmp_path / "world").mkdir()
@@ -382,6 +387,7 @@ def nmt_chain(config: Mapping[str, Any], tmp_path: Path, task: str) -> list[dict
     return specs
 
 
+@pytest.mark.slow
 def test_nmt_jobs_read_no_nmt_key_outside_their_params(tmp_path):
     config = resolve_config([REPO / "config/ci.yaml"])
     validate_config(config)
@@ -410,3 +416,30 @@ def test_nmt_jobs_read_no_nmt_key_outside_their_params(tmp_path):
         section = NMT_METHOD_SECTION[method]
         assert any(p.startswith(f"params.nmt.{section}.") for p in paths), method
     assert set(NMT_TASK_FILES) <= set(Layout("x").nmt_task_files(task))
+
+
+@pytest.mark.slow
+def test_data_split_and_base_model_jobs_read_no_config_key_outside_their_params(tmp_path):
+    config = resolve_config([REPO / "config/ci.yaml"])
+    validate_config(config)
+    config["base"]["fever"]["train"]["epochs"] = 1   # seconds; the keys read stay the same
+    layout = Layout(config["name"], root=str(tmp_path / "wf"))
+    log = lambda name: tmp_path / "logs" / f"{name}.log"  # noqa: E731
+    task, data = "fever", layout.data_files("fever")
+    mini_out = {f"{t}_{k.removesuffix('_data')}": p for t in ("fever", "zsre") for k, p in layout.data_files(t).items()}
+    specs = [job_spec(config, "mini_data", "mini_data", {}, {}, {**mini_out, "world": layout.world()}, log("mini")),
+             job_spec(config, "splits", "splits", {"task": task}, data, layout.split_files(task), log("splits")),
+             job_spec(config, "fold", "fold", {"task": task, "k": "0"}, {"edit": layout.split_file(task, "edit")},
+                      [layout.fold_file(task, 0)], log("fold")),
+             job_spec(config, "base_model", "base_model", {"task": task}, {**data, **layout.split_files(task)},
+                      {"model": layout.base_model(task), "metrics": layout.base_metrics(task)}, log("base"))]
+    reads = run_recorded(tmp_path, specs)
+    upstream: list[tuple[str, dict[str, str]]] = []
+    for spec, job in zip(specs, reads):
+        where = f"{spec['rule']} {spec['wildcards']}"
+        me = (spec["stage"], dict(spec["wildcards"]))
+        assert job["read"], f"{where}: the recorder saw no reads"
+        assert uncovered_reads(config, job, [me, *upstream]) == [], where
+        upstream.append(me)
+    base = reads[-1]["read"]
+    assert any(p.startswith("config.base.fever.train.") for p in base) and "config.seed" in base
