@@ -52,4 +52,4 @@ include: "workflow/rules/edit.smk"
 rule all:
     default_target: True
     input:
-        all_targets(),
+        TARGETS.all_targets(),

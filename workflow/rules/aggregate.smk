@@ -4,7 +4,9 @@
 
 rule aggregate_sme_method:
     input:
-        summaries=lambda wc: sme_fold_outputs(wc.task, wc.method, "summary.json"),
+        summaries=lambda wc: TARGETS.sme_fold_outputs(
+            wc.task, wc.method, "summary.json"
+        ),
     output:
         LAYOUT.method_table("sme", "{task}", "{method}"),
     log:
@@ -18,7 +20,7 @@ rule aggregate_sme_method:
     resources:
         mem_mb=1000,
     params:
-        report=report_section(),
+        **STAGE_PARAMS("aggregate_sme"),
         code=STAGE_CODE("aggregate_sme"),
     script:
         "../scripts/aggregate_sme.py"
@@ -26,7 +28,7 @@ rule aggregate_sme_method:
 
 rule collect_sme:
     input:
-        tables=sme_method_tables("sme"),
+        tables=TARGETS.sme_method_tables("sme"),
     output:
         report(
             LAYOUT.table("sme"),
@@ -42,6 +44,7 @@ rule collect_sme:
     resources:
         mem_mb=1000,
     params:
+        **STAGE_PARAMS("collect_tables"),
         code=STAGE_CODE("collect_tables"),
     script:
         "../scripts/collect_tables.py"
@@ -66,10 +69,7 @@ rule main_table:
     resources:
         mem_mb=1000,
     params:
-        kind="main",
-        methods=sme_methods(),
-        tasks=TASKS,
-        profile=NAME,
+        **STAGE_PARAMS("render_table", kind="main"),
         code=STAGE_CODE("render_table"),
     script:
         "../scripts/render_table.py"
@@ -77,9 +77,11 @@ rule main_table:
 
 rule cost_sme_method:
     input:
-        summaries=lambda wc: sme_fold_outputs(wc.task, wc.method, "summary.json"),
-        edits=lambda wc: sme_fold_outputs(wc.task, wc.method, "edits.jsonl"),
-        benchmarks=lambda wc: sme_fold_benchmarks(wc.task, wc.method),
+        summaries=lambda wc: TARGETS.sme_fold_outputs(
+            wc.task, wc.method, "summary.json"
+        ),
+        edits=lambda wc: TARGETS.sme_fold_outputs(wc.task, wc.method, "edits.jsonl"),
+        benchmarks=lambda wc: TARGETS.sme_fold_benchmarks(wc.task, wc.method),
     output:
         LAYOUT.method_table("cost", "{task}", "{method}"),
     log:
@@ -93,7 +95,7 @@ rule cost_sme_method:
     resources:
         mem_mb=1000,
     params:
-        report=report_section(),
+        **STAGE_PARAMS("cost_sme"),
         code=STAGE_CODE("cost_sme"),
     script:
         "../scripts/cost_sme.py"
@@ -101,7 +103,7 @@ rule cost_sme_method:
 
 rule collect_cost:
     input:
-        tables=sme_method_tables("cost"),
+        tables=TARGETS.sme_method_tables("cost"),
     output:
         LAYOUT.table("cost"),
         provenance=LAYOUT.table_provenance("cost"),
@@ -113,6 +115,7 @@ rule collect_cost:
     resources:
         mem_mb=1000,
     params:
+        **STAGE_PARAMS("collect_tables"),
         code=STAGE_CODE("collect_tables"),
     script:
         "../scripts/collect_tables.py"
@@ -137,10 +140,7 @@ rule cost_table:
     resources:
         mem_mb=1000,
     params:
-        kind="cost",
-        methods=sme_methods(),
-        tasks=TASKS,
-        profile=NAME,
+        **STAGE_PARAMS("render_table", kind="cost"),
         code=STAGE_CODE("render_table"),
     script:
         "../scripts/render_table.py"

@@ -3,9 +3,9 @@
 
 rule base_model:
     input:
-        unpack(lambda wc: data_files(wc.task)),
-        unpack(lambda wc: split_files(wc.task)),
-        hub=lambda wc: hub_markers(f"base_{wc.task}"),
+        unpack(lambda wc: LAYOUT.data_files(wc.task)),
+        unpack(lambda wc: LAYOUT.split_files(wc.task)),
+        hub=lambda wc: TARGETS.hub_markers(f"base_{wc.task}"),
     output:
         model=directory(LAYOUT.base_model("{task}")),
         metrics=LAYOUT.base_metrics("{task}"),
@@ -17,14 +17,13 @@ rule base_model:
         task="fever|zsre",
     conda:
         "../../envs/torch.yaml"
-    threads: config.get("threads", 1)
+    threads: STAGE_PARAMS.threads("base_model")
     resources:
         gpu=1,
         mem_mb=8000,
         runtime=240,
     params:
-        base=lambda wc: config["base"][wc.task],
-        seed=config["seed"],
+        **STAGE_PARAMS("base_model"),
         code=STAGE_CODE("base_model"),
     script:
         "../scripts/train_base.py"

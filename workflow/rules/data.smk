@@ -2,14 +2,14 @@
 
 
 # Real sources (cao, kilt) are produced by workflow/rules/download.smk instead.
-if config["data"]["source"] == "mini":
+if TARGETS.data_source() == "mini":
 
     rule mini_data:
         output:
             **{
                 f"{t}_{k.removesuffix('_data')}": p
                 for t in TASKS
-                for k, p in data_files(t).items()
+                for k, p in LAYOUT.data_files(t).items()
             },
             world=LAYOUT.world(),
         log:
@@ -20,9 +20,7 @@ if config["data"]["source"] == "mini":
             "../../envs/torch.yaml"
         threads: 1
         params:
-            # config values as params so that changing them reruns the rule (and everything downstream)
-            mini=config["data"].get("mini"),
-            seed=config["seed"],
+            **STAGE_PARAMS("mini_data"),
             code=STAGE_CODE("mini_data"),
         script:
             "../scripts/mini_data.py"

@@ -1,18 +1,16 @@
-# Stage 1 for the paper profile: the real FEVER / zsRE files, written exactly where data_files(task)
+# Stage 1 for the paper profile: the real FEVER / zsRE files, written exactly where LAYOUT.data_files(task)
 # says. data.source = cao: ingest the authors' data.zip or the Cao/MEND release from a local path
 # (data.cao.path), or download the MEND release from Google Drive (data.cao.path unset);
 # data.source = kilt: download the KILT originals and rebuild `rephrases` by back-translation.
 # (data.source = mini is workflow/rules/data.smk.) Downloads and ingestion run on the submit host.
 
 
-if config["data"]["source"] == "cao":
-    # data.cao.path unset: the release files come from the MEND Google Drive folder (download_cao, gdown).
-    CAO_DOWNLOADS = {CAO_FILES[k][1]: k for k in cao_downloads(config["data"])}
+if TARGETS.data_source() == "cao":
 
     localrules:
         ingest_cao,
 
-    if CAO_DOWNLOADS:
+    if TARGETS.cao_downloads():
 
         localrules:
             download_cao,
@@ -24,7 +22,7 @@ if config["data"]["source"] == "cao":
             log:
                 f"{LOGS}/data/download_cao_{{name}}.log",
             wildcard_constraints:
-                name="|".join(n.replace(".", r"\.") for n in CAO_DOWNLOADS),
+                name=TARGETS.cao_name_re(),
             conda:
                 "../../envs/torch.yaml"
             threads: 1
@@ -32,11 +30,7 @@ if config["data"]["source"] == "cao":
                 mem_mb=1000,
                 runtime=120,
             params:
-                key=lambda wc: CAO_DOWNLOADS[wc.name],
-                # only this file's settings, so that pinning another file's hash reruns nothing here
-                data=lambda wc: cao_download_settings(
-                    config["data"], CAO_DOWNLOADS[wc.name]
-                ),
+                **STAGE_PARAMS("download_cao"),
                 code=STAGE_CODE("download_cao"),
             script:
                 "../scripts/download_cao.py"
@@ -46,13 +40,13 @@ if config["data"]["source"] == "cao":
         # fails the dry run (or is downloaded), a replaced one reruns the ingest
         # (editlab.stages.ingest_cao.ingest_sources).
         input:
-            **ingest_sources(config["data"], LAYOUT),
+            **TARGETS.ingest_sources(),
         output:
             # data_files of both tasks, keyed fever_train ... zsre_dev like editlab.layout.CAO_FILES
             **{
                 f"{t}_{k.removesuffix('_data')}": p
                 for t in TASKS
-                for k, p in data_files(t).items()
+                for k, p in LAYOUT.data_files(t).items()
             },
         log:
             f"{LOGS}/data/ingest_cao.log",
@@ -63,19 +57,16 @@ if config["data"]["source"] == "cao":
             mem_mb=4000,
             runtime=30,
         params:
-            data=config["data"],
-            files=ingest_files(config["data"], LAYOUT),
+            **STAGE_PARAMS("ingest_cao"),
             code=STAGE_CODE("ingest_cao"),
         script:
             "../scripts/ingest_data.py"
 
 
-if config["data"]["source"] == "kilt":
+if TARGETS.data_source() == "kilt":
 
     localrules:
         download_kilt,
-
-    KILT_FILES = config["data"]["kilt"]["files"]
 
     rule download_kilt:
         output:
@@ -83,7 +74,7 @@ if config["data"]["source"] == "kilt":
         log:
             f"{LOGS}/data/download_{{name}}.log",
         wildcard_constraints:
-            name="|".join(n.replace(".", r"\.") for n in KILT_FILES),
+            name=TARGETS.kilt_name_re(),
         conda:
             "../../envs/torch.yaml"
         threads: 1
@@ -91,9 +82,7 @@ if config["data"]["source"] == "kilt":
             mem_mb=1000,
             runtime=120,
         params:
-            url=lambda wc: KILT_FILES[wc.name]["url"],
-            sha256=lambda wc: KILT_FILES[wc.name].get("sha256"),
-            download=config["data"].get("download", {}),
+            **STAGE_PARAMS("download_file"),
             code=STAGE_CODE("download_file"),
         script:
             "../scripts/download_file.py"
@@ -101,7 +90,7 @@ if config["data"]["source"] == "kilt":
     rule backtranslate_fever:
         input:
             kilt=LAYOUT.kilt_file("fever-{split}-kilt.jsonl"),
-            hub=hub_markers("backtranslate_forward", "backtranslate_backward"),
+            hub=TARGETS.hub_markers("backtranslate_forward", "backtranslate_backward"),
         output:
             LAYOUT.data_file("fever", "{split}"),
         log:
@@ -118,7 +107,7 @@ if config["data"]["source"] == "kilt":
             mem_mb=16000,
             runtime=720,
         params:
-            backtranslate=config["data"].get("backtranslate", {}),
+            **STAGE_PARAMS("backtranslate"),
             code=STAGE_CODE("backtranslate"),
         script:
             "../scripts/backtranslate_kilt.py"
@@ -126,7 +115,7 @@ if config["data"]["source"] == "kilt":
     use rule backtranslate_fever as backtranslate_zsre with:
         input:
             kilt=LAYOUT.kilt_file("structured_zeroshot-{split}-kilt.jsonl"),
-            hub=hub_markers("backtranslate_forward", "backtranslate_backward"),
+            hub=TARGETS.hub_markers("backtranslate_forward", "backtranslate_backward"),
         output:
             LAYOUT.data_file("zsre", "{split}"),
         log:

@@ -5,7 +5,7 @@
 
 rule sme_tpatcher:
     input:
-        unpack(sme_inputs),
+        unpack(lambda wc: TARGETS.sme_inputs(wc.task, wc.stream)),
     output:
         **LAYOUT.sme_outputs("{task}", "tpatcher", "{stream}"),
     log:
@@ -17,16 +17,15 @@ rule sme_tpatcher:
         stream=r"fold\d+|long",
     conda:
         "../../envs/torch.yaml"
-    threads: config["sme"].get("threads", 1)
+    threads: STAGE_PARAMS.threads("sme_stream")
     resources:
         gpu=1,
         mem_mb=8000,
         runtime=240,
     params:
-        method="tpatcher",
-        # the config values the stream reads, so that changing them reruns the fold jobs
-        sme=sme_settings("tpatcher"),
-        seed=config["seed"],
+        # the config values the stream reads (sme.tpatcher and the shared sme keys, not another
+        # method's), so that changing them reruns exactly these fold jobs
+        **STAGE_PARAMS("sme_stream", method="tpatcher"),
         code=STAGE_CODE("sme_stream"),
     script:
         "../scripts/sme_stream.py"
@@ -34,7 +33,7 @@ rule sme_tpatcher:
 
 rule sme_baseline:
     input:
-        unpack(sme_inputs),
+        unpack(lambda wc: TARGETS.sme_inputs(wc.task, wc.stream)),
     output:
         **LAYOUT.sme_outputs("{task}", "{method}", "{stream}"),
     log:
@@ -47,15 +46,13 @@ rule sme_baseline:
         stream=r"fold\d+|long",
     conda:
         "../../envs/torch.yaml"
-    threads: config["sme"].get("threads", 1)
+    threads: STAGE_PARAMS.threads("sme_stream")
     resources:
         gpu=1,
         mem_mb=8000,
         runtime=240,
     params:
-        method=lambda wc: wc.method,
-        sme=lambda wc: sme_settings(wc.method),
-        seed=config["seed"],
+        **STAGE_PARAMS("sme_stream"),
         code=STAGE_CODE("sme_stream"),
     script:
         "../scripts/sme_stream.py"
@@ -84,8 +81,7 @@ rule edit_speed:
         mem_mb=16000,
         runtime=60,
     params:
-        settings=config["report"]["edit_speed_settings"],
-        sme=sme_settings("tpatcher"),
+        **STAGE_PARAMS("edit_speed"),
         code=STAGE_CODE("edit_speed"),
     script:
         "../scripts/edit_speed.py"

@@ -6,18 +6,18 @@ rule fig_sme_curves:
     input:
         edits=lambda wc: [
             f
-            for m in sme_methods()
-            for f in sme_fold_outputs(wc.task, m, "edits.jsonl")
+            for m in TARGETS.sme_methods()
+            for f in TARGETS.sme_fold_outputs(wc.task, m, "edits.jsonl")
         ],
         curves=lambda wc: [
             f
-            for m in sme_methods()
-            for f in sme_fold_outputs(wc.task, m, "curve.jsonl")
+            for m in TARGETS.sme_methods()
+            for f in TARGETS.sme_fold_outputs(wc.task, m, "curve.jsonl")
         ],
         summaries=lambda wc: [
             f
-            for m in sme_methods()
-            for f in sme_fold_outputs(wc.task, m, "summary.json")
+            for m in TARGETS.sme_methods()
+            for f in TARGETS.sme_fold_outputs(wc.task, m, "summary.json")
         ],
     output:
         pdf=LAYOUT.figure("sme_curves_{task}", "pdf"),
@@ -37,17 +37,7 @@ rule fig_sme_curves:
     resources:
         mem_mb=2000,
     params:
-        runs=lambda wc: {
-            m: list(
-                zip(
-                    sme_fold_outputs(wc.task, m, "edits.jsonl"),
-                    sme_fold_outputs(wc.task, m, "curve.jsonl"),
-                )
-            )
-            for m in sme_methods()
-        },
-        report=report_section(),
-        profile=NAME,
+        **STAGE_PARAMS("fig_sme_curves"),
         code=STAGE_CODE("fig_sme_curves"),
     script:
         "../scripts/fig_sme_curves.py"
@@ -56,7 +46,7 @@ rule fig_sme_curves:
 rule fig_patch_activations:
     input:
         acts=LAYOUT.sme_file(
-            "{task}", "tpatcher", f"fold{heatmap_fold()}", "activations.npz"
+            "{task}", "tpatcher", f"fold{TARGETS.heatmap_fold()}", "activations.npz"
         ),
     output:
         pdf=LAYOUT.figure("patch_activations_{task}", "pdf"),
@@ -76,9 +66,7 @@ rule fig_patch_activations:
     resources:
         mem_mb=2000,
     params:
-        fold=heatmap_fold(),
-        report=report_section(),
-        profile=NAME,
+        **STAGE_PARAMS("fig_patch_activations"),
         code=STAGE_CODE("fig_patch_activations"),
     script:
         "../scripts/fig_patch_activations.py"
@@ -89,12 +77,12 @@ rule fig_long_stream:
         edits=[
             LAYOUT.sme_file(t, m, "long", "edits.jsonl")
             for t in TASKS
-            for m in long_stream_methods()
+            for m in TARGETS.long_stream_methods()
         ],
         curves=[
             LAYOUT.sme_file(t, m, "long", "curve.jsonl")
             for t in TASKS
-            for m in long_stream_methods()
+            for m in TARGETS.long_stream_methods()
         ],
     output:
         pdf=LAYOUT.figure("long_stream", "pdf"),
@@ -112,19 +100,7 @@ rule fig_long_stream:
     resources:
         mem_mb=2000,
     params:
-        runs={
-            t: {
-                m: (
-                    LAYOUT.sme_file(t, m, "long", "edits.jsonl"),
-                    LAYOUT.sme_file(t, m, "long", "curve.jsonl"),
-                )
-                for m in long_stream_methods()
-            }
-            for t in TASKS
-        },
-        methods=long_stream_methods(),
-        report=report_section(),
-        profile=NAME,
+        **STAGE_PARAMS("fig_long_stream"),
         code=STAGE_CODE("fig_long_stream"),
     script:
         "../scripts/fig_long_stream.py"
@@ -135,19 +111,22 @@ rule fig_cost:
         edits=[
             f
             for t in TASKS
-            for m in sme_methods()
-            for f in sme_fold_outputs(t, m, "edits.jsonl")
+            for m in TARGETS.sme_methods()
+            for f in TARGETS.sme_fold_outputs(t, m, "edits.jsonl")
         ],
         summaries=[
             f
             for t in TASKS
-            for m in sme_methods()
-            for f in sme_fold_outputs(t, m, "summary.json")
+            for m in TARGETS.sme_methods()
+            for f in TARGETS.sme_fold_outputs(t, m, "summary.json")
         ],
         benchmarks=[
-            f for t in TASKS for m in sme_methods() for f in sme_fold_benchmarks(t, m)
+            f
+            for t in TASKS
+            for m in TARGETS.sme_methods()
+            for f in TARGETS.sme_fold_benchmarks(t, m)
         ],
-        edit_speed=edit_speed_files(),
+        edit_speed=TARGETS.edit_speed_files(),
     output:
         pdf=LAYOUT.figure("cost_per_edit", "pdf"),
         png=report(
@@ -164,21 +143,7 @@ rule fig_cost:
     resources:
         mem_mb=2000,
     params:
-        runs={
-            t: {
-                m: list(
-                    zip(
-                        sme_fold_outputs(t, m, "edits.jsonl"),
-                        sme_fold_outputs(t, m, "summary.json"),
-                        sme_fold_benchmarks(t, m),
-                    )
-                )
-                for m in sme_methods()
-            }
-            for t in TASKS
-        },
-        report=report_section(),
-        profile=NAME,
+        **STAGE_PARAMS("fig_cost"),
         code=STAGE_CODE("fig_cost"),
     script:
         "../scripts/fig_cost.py"

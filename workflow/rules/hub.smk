@@ -2,7 +2,7 @@
 # on the submit host before the GPU jobs that load them, which run with the hub offline (HF_HUB_OFFLINE=1,
 # the job wrapper). A local directory in place of a hub id is recorded (path, content hash), not fetched.
 
-if HUB_ITEMS:
+if TARGETS.hub_items:
 
     localrules:
         prefetch_hub,
@@ -13,7 +13,7 @@ if HUB_ITEMS:
         log:
             f"{LOGS}/hub/{{role}}.log",
         wildcard_constraints:
-            role="|".join(HUB_ITEMS),
+            role=TARGETS.hub_role_re(),
         conda:
             "../../envs/torch.yaml"
         threads: 1
@@ -21,7 +21,7 @@ if HUB_ITEMS:
             mem_mb=8000,
             runtime=240,
         params:
-            item=lambda wc: hub_item(wc.role),
+            **STAGE_PARAMS("prefetch_hub"),
             code=STAGE_CODE("prefetch_hub"),
         script:
             "../scripts/prefetch_hub.py"

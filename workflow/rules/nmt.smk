@@ -2,20 +2,19 @@
 # probes -> second-moment statistics -> edits (rome, r-rome, ft, tpatcher; single and sequential) -> table,
 # figure. rome / r-rome also write their sequential stream as a rank-one patch file (docs/patch_files.md).
 
-if config["nmt"]["source"] == "toy":
+if TARGETS.nmt_source() == "toy":
 
     rule nmt_toy_data:
         output:
-            **nmt_candidate_files(),
-            **nmt_corpus_files(),
+            **TARGETS.nmt_candidate_files(),
+            **TARGETS.nmt_corpus_files(),
         log:
             f"{LOGS}/nmt/toy_data.log",
         conda:
             "../../envs/torch.yaml"
         threads: 1
         params:
-            nmt=nmt_params("toy", "tasks"),
-            seed=config["seed"],
+            **STAGE_PARAMS("nmt_toy_data"),
             code=STAGE_CODE("nmt_toy_data"),
         script:
             "../scripts/nmt_toy_data.py"
@@ -25,10 +24,10 @@ else:
     rule nmt_hub_data:
         input:
             model=LAYOUT.nmt_model(),
-            hub=hub_markers("nmt_data"),
+            hub=TARGETS.hub_markers("nmt_data"),
         output:
-            **nmt_candidate_files(),
-            **nmt_corpus_files(),
+            **TARGETS.nmt_candidate_files(),
+            **TARGETS.nmt_corpus_files(),
         log:
             f"{LOGS}/nmt/hub_data.log",
         benchmark:
@@ -39,8 +38,7 @@ else:
         resources:
             gpu=1,
         params:
-            nmt=nmt_params("hub_data", "stats", "eval", "tasks"),
-            seed=config["seed"],
+            **STAGE_PARAMS("nmt_hub_data"),
             code=STAGE_CODE("nmt_hub_data"),
         script:
             "../scripts/nmt_hub_data.py"
@@ -48,7 +46,7 @@ else:
 
 rule nmt_model:
     input:
-        unpack(nmt_model_inputs),
+        unpack(lambda wc: TARGETS.nmt_model_inputs()),
     output:
         model=directory(LAYOUT.nmt_model()),
     log:
@@ -63,8 +61,7 @@ rule nmt_model:
         gpu=1,
         mem_mb=4000,
     params:
-        nmt=nmt_params("source", "hub_id", "revision", "model"),
-        seed=config["seed"],
+        **STAGE_PARAMS("nmt_model"),
         code=STAGE_CODE("nmt_model"),
     script:
         "../scripts/nmt_model.py"
@@ -84,7 +81,7 @@ rule nmt_model_metrics:
     resources:
         gpu=1,
     params:
-        nmt=nmt_params("eval"),
+        **STAGE_PARAMS("nmt_model_metrics"),
         code=STAGE_CODE("nmt_model_metrics"),
     script:
         "../scripts/nmt_model_metrics.py"
@@ -93,11 +90,9 @@ rule nmt_model_metrics:
 rule nmt_probe:
     input:
         model=LAYOUT.nmt_model(),
-        candidates=lambda wc: list(
-            nmt_candidate_files()[f"{wc.task}_{k}"] for k in NMT_TASK_FILES
-        ),
+        candidates=lambda wc: TARGETS.nmt_task_candidates(wc.task),
     output:
-        **nmt_task_files("{task}"),
+        **LAYOUT.nmt_task_files("{task}"),
         presence=LAYOUT.nmt_presence("{task}"),
     log:
         f"{LOGS}/nmt/probe_{{task}}.log",
@@ -109,7 +104,7 @@ rule nmt_probe:
     resources:
         gpu=1,
     params:
-        nmt=nmt_params("min_presence", "eval"),
+        **STAGE_PARAMS("nmt_probe"),
         code=STAGE_CODE("nmt_probe"),
     script:
         "../scripts/nmt_probe.py"
@@ -134,7 +129,7 @@ rule nmt_stats:
     resources:
         gpu=1,
     params:
-        nmt=nmt_params("stats", "source", "hub_id"),
+        **STAGE_PARAMS("nmt_stats"),
         code=STAGE_CODE("nmt_stats"),
     script:
         "../scripts/nmt_stats.py"
@@ -142,7 +137,7 @@ rule nmt_stats:
 
 rule nmt_edit:
     input:
-        unpack(nmt_edit_inputs),
+        unpack(lambda wc: TARGETS.nmt_edit_inputs(wc.task, wc.method)),
     output:
         summary=LAYOUT.nmt_edit_file("{task}", "{method}", "summary.json"),
         sequential=LAYOUT.nmt_edit_file("{task}", "{method}", "sequential.json"),
@@ -160,8 +155,7 @@ rule nmt_edit:
     resources:
         gpu=1,
     params:
-        nmt=nmt_edit_params,
-        seed=config["seed"],
+        **STAGE_PARAMS("nmt_edit"),
         code=STAGE_CODE("nmt_edit"),
     script:
         "../scripts/nmt_edit.py"
@@ -188,7 +182,7 @@ use rule nmt_edit as nmt_edit_rank_one with:
 
 rule nmt_table:
     input:
-        summaries=nmt_summary_files(),
+        summaries=TARGETS.nmt_summary_files(),
     output:
         csv=report(
             LAYOUT.table("nmt"),
@@ -204,6 +198,7 @@ rule nmt_table:
         "../../envs/plot.yaml"
     threads: 1
     params:
+        **STAGE_PARAMS("nmt_table"),
         code=STAGE_CODE("nmt_table"),
     script:
         "../scripts/nmt_table.py"
@@ -211,7 +206,7 @@ rule nmt_table:
 
 rule nmt_figure:
     input:
-        summaries=nmt_summary_files(),
+        summaries=TARGETS.nmt_summary_files(),
     output:
         pdf=report(
             LAYOUT.figure("nmt_metrics", "pdf"),
@@ -225,6 +220,7 @@ rule nmt_figure:
         "../../envs/plot.yaml"
     threads: 1
     params:
+        **STAGE_PARAMS("nmt_figure"),
         code=STAGE_CODE("nmt_figure"),
     script:
         "../scripts/nmt_figure.py"

@@ -3,9 +3,9 @@
 
 rule splits:
     input:
-        unpack(lambda wc: data_files(wc.task)),
+        unpack(lambda wc: LAYOUT.data_files(wc.task)),
     output:
-        **split_files("{task}"),
+        **LAYOUT.split_files("{task}"),
     log:
         f"{LOGS}/splits/{{task}}.log",
     wildcard_constraints:
@@ -14,8 +14,7 @@ rule splits:
         "../../envs/torch.yaml"
     threads: 1
     params:
-        split=lambda wc: config["splits"][wc.task],
-        seed=config["seed"],
+        **STAGE_PARAMS("splits"),
         code=STAGE_CODE("splits"),
     script:
         "../scripts/make_splits.py"
@@ -35,8 +34,7 @@ rule fold:
         "../../envs/torch.yaml"
     threads: 1
     params:
-        n_folds=lambda wc: config["splits"][wc.task]["n_folds"],
-        seed=config["seed"],
+        **STAGE_PARAMS("fold"),
         code=STAGE_CODE("fold"),
     script:
         "../scripts/make_fold.py"
