@@ -51,7 +51,8 @@ def _apply(args: argparse.Namespace) -> None:
     from editlab.patchfile import apply_patch
 
     out = apply_patch(args.base_dir, args.patch, args.out, force=args.force)
-    print(f"wrote patched model {out} (load it with editlab.patchfile.load_patched)")
+    print(f"wrote edited checkpoint {out} (AutoModelFor....from_pretrained loads the edited model; "
+          "`editlab patch revert` gives the base back)")
 
 
 def _revert(args: argparse.Namespace) -> None:
@@ -83,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("patch", help="patches.safetensors (or its patches.json)")
     p.add_argument("--json", action="store_true", help="print the metadata as JSON")
     p.set_defaults(func=_inspect)
-    p = patch.add_parser("apply", help="write a patched model directory")
+    p = patch.add_parser("apply", help="write the edited model as a plain checkpoint (base files kept for revert)")
     p.add_argument("base_dir")
     p.add_argument("patch")
     p.add_argument("--out", required=True, help="new (or empty) directory to write")
