@@ -225,6 +225,16 @@ def test_bad_patch_files_are_refused(tmp_path):
     proc = editlab_cli("patch", "revert", str(tmp_path / "patched"), "--out", str(tmp_path / "reverted"))
     one_line_error(proc, "base_model.safetensors", "is not the base model")
     assert not (tmp_path / "reverted").exists()
+    # an applied directory is not a base model, even for a patch that names its weights
+    chained = tmp_path / "chained"
+    chained.mkdir()
+    (chained / "patches.safetensors").write_bytes(tensors.read_bytes())
+    meta = json.loads(meta_text)
+    meta["base_model"]["weights_sha256"] = sha256(tmp_path / "patched" / "model.safetensors")
+    (chained / "patches.json").write_text(json.dumps(meta))
+    proc = editlab_cli("patch", "apply", str(tmp_path / "patched"), str(chained), "--out", str(tmp_path / "out"))
+    one_line_error(proc, "holds base_model.safetensors, so it is a patched directory")
+    assert not (tmp_path / "out").exists()
     # a directory in the old layout (base files + patch files, no apply record) is not taken for an applied one
     (tmp_path / "patched" / "editlab_apply.json").unlink()
     (tmp_path / "in.jsonl").write_text('{"id": "a", "input": "x"}\n')

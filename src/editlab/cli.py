@@ -47,9 +47,17 @@ def _inspect(args: argparse.Namespace) -> None:
         print(f"  edit {edit['edit']:>5}  stream index {edit['index']:>6}  id {edit['id']}")
 
 
+def _quiet_transformers() -> None:
+    """transformers' own loading / writing bars would bury the one-line messages."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
 def _apply(args: argparse.Namespace) -> None:
     from editlab.patchfile import apply_patch
 
+    _quiet_transformers()
     out = apply_patch(args.base_dir, args.patch, args.out, force=args.force)
     print(f"wrote edited checkpoint {out} (AutoModelFor....from_pretrained loads the edited model; "
           "`editlab patch revert` gives the base back)")
@@ -66,6 +74,7 @@ def _predict(args: argparse.Namespace) -> None:
     from editlab.io import read_jsonl
     from editlab.patchfile import write_predictions
 
+    _quiet_transformers()
     rows = []
     for line, row in read_jsonl(args.inputs):
         if not isinstance(row.get("id"), str) or not isinstance(row.get("input"), str):

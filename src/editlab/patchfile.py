@@ -276,10 +276,11 @@ def _probe_batch(model: Any) -> dict[str, torch.Tensor]:
     the same way, the toy NMT model's word vocabulary and a directory without tokenizer files included."""
     gen = torch.Generator().manual_seed(0)
     vocab = int(model.get_input_embeddings().num_embeddings)
-    ids = torch.randint(0, vocab, PROBE_SHAPE, generator=gen)
+    shape = (PROBE_SHAPE[0], min(PROBE_SHAPE[1], int(getattr(model.config, "max_position_embeddings", None) or 16)))
+    ids = torch.randint(0, vocab, shape, generator=gen)
     batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
     if model.config.is_encoder_decoder:
-        batch["decoder_input_ids"] = torch.randint(0, vocab, PROBE_SHAPE, generator=gen)
+        batch["decoder_input_ids"] = torch.randint(0, vocab, shape, generator=gen)
     return batch
 
 
@@ -290,9 +291,12 @@ def _logits(model: Any, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
 
 
 def _auto_class(pf: PatchFile) -> Any:
+    """The AutoModelFor... class a user loads the applied directory with."""
+    from transformers import AutoModelForSeq2SeqLM
+
     from editlab.models.build import TASK_MODEL_CLASSES
 
-    return TASK_MODEL_CLASSES["zsre"] if pf.meta["format"] == RANK_ONE_FORMAT else TASK_MODEL_CLASSES[pf.meta["task"]]
+    return AutoModelForSeq2SeqLM if pf.meta["format"] == RANK_ONE_FORMAT else TASK_MODEL_CLASSES[pf.meta["task"]]
 
 
 def apply_patch(base_dir: str | Path, patch: str | Path, out_dir: str | Path, force: bool = False) -> Path:
@@ -341,8 +345,8 @@ def apply_patch(base_dir: str | Path, patch: str | Path, out_dir: str | Path, fo
         edited.save_pretrained(staging)
         for name in (WEIGHTS_FILE, CONFIG_FILE):
             if not (staging / name).is_file():
-                raise EditlabError(f"{out_dir}: the edited model was not written as one {name} (too large for "
-                                   "one safetensors file); refusing to write a checkpoint")
+                raise EditlabError(f"{out_dir}: save_pretrained wrote no {name} (a sharded checkpoint?); "
+                                   "refusing to write a checkpoint")
             os.replace(staging / name, tmp / name)
         shutil.rmtree(staging)
         try:
