@@ -1,4 +1,5 @@
-"""Patch files: export from a fold, apply and predict in a fresh process, revert bit for bit, bad patches."""
+"""Patch files: export from a fold, apply (a plain checkpoint that transformers alone loads as the edited
+model) and predict in a fresh process, revert bit for bit, bad patches."""
 
 from __future__ import annotations
 
@@ -33,8 +34,65 @@ def read_rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def check_round_trip(tmp: Path, fold_dir: Path, base_dir: Path, inputs: dict[str, str]) -> dict:
-    """apply -> predict (fresh process) == the fold's final predictions; revert == base, byte for byte."""
+# Loads an applied directory with transformers only (editlab is never imported) and saves its logits on the
+# given texts (encoded by AutoTokenizer) or token-id rows; seq2seq models are teacher-forced on the input ids,
+# or on {"source": rows, "decoder": id rows}.
+FRESH_LOAD = """
+import json, sys, torch
+from transformers import AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, AutoTokenizer
+torch.set_num_threads(1)
+model_dir, kind, inputs, out = sys.argv[1:5]
+auto = AutoModelForSequenceClassification if kind == "classifier" else AutoModelForSeq2SeqLM
+model = auto.from_pretrained(model_dir).eval()
+given = json.loads(open(inputs).read())
+rows = given["source"] if isinstance(given, dict) else given
+if isinstance(rows[0], str):
+    enc = AutoTokenizer.from_pretrained(model_dir)(rows, padding=True, return_tensors="pt")
+    batch = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+else:
+    batch = {"input_ids": torch.tensor(rows), "attention_mask": torch.ones(len(rows), len(rows[0]), dtype=torch.long)}
+if kind == "seq2seq":
+    batch["decoder_input_ids"] = torch.tensor(given["decoder"]) if isinstance(given, dict) else batch["input_ids"]
+with torch.no_grad():
+    logits = model(**batch).logits
+assert not [m for m in sys.modules if m.split(".")[0] == "editlab"]
+torch.save({"batch": batch, "logits": logits, "class": type(model).__name__}, out)
+"""
+
+
+def fresh_transformers_logits(model_dir: Path, kind: str, inputs: list | dict, tmp: Path) -> dict:
+    """{batch, logits, class} of `model_dir` loaded with AutoModelFor... (+ AutoTokenizer for text inputs) in
+    a fresh process with neither editlab on the path nor imported."""
+    (tmp / "fresh_inputs.json").write_text(json.dumps(inputs))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-c", FRESH_LOAD, str(model_dir), kind, str(tmp / "fresh_inputs.json"),
+                           str(tmp / "fresh.pt")], capture_output=True, text=True, env=env, cwd=tmp, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return torch.load(tmp / "fresh.pt")
+
+
+@torch.no_grad()
+def max_diff(model, batch: dict, fresh_logits: torch.Tensor) -> float:
+    return float((model.eval()(**batch).logits - fresh_logits).abs().max())
+
+
+def check_applied_layout(applied: Path, base_dir: Path) -> None:
+    """The base files (weights and config under their kept names), the edited ones, the patch and the record."""
+    base = {p.name for p in base_dir.iterdir() if p.is_file() and not p.name.startswith(".")}
+    kept = {"model.safetensors": "base_model.safetensors", "config.json": "base_config.json"}
+    want = {kept.get(n, n) for n in base} | {"model.safetensors", "config.json", "patches.safetensors",
+                                             "patches.json", "editlab_apply.json"}
+    assert {p.name for p in applied.iterdir()} == want
+    for name in base:
+        assert sha256(applied / kept.get(name, name)) == sha256(base_dir / name), name
+    assert sha256(applied / "model.safetensors") != sha256(base_dir / "model.safetensors")
+
+
+def check_round_trip(tmp: Path, fold_dir: Path, base_dir: Path, inputs: dict[str, str],
+                     hooks_atol: float | None = 1e-5) -> dict:
+    """apply -> predict (fresh process) == the fold's final predictions; the applied directory loaded by
+    transformers alone == the patched model (within `hooks_atol`; None: the bound `apply` itself enforces);
+    revert == base, byte for byte."""
     recorded = read_rows(fold_dir / "final_predictions.jsonl")
     assert recorded and {r["set"] for r in recorded} == {"edit", "test"}
     proc = editlab_cli("patch", "apply", str(base_dir), str(fold_dir / "patches.safetensors"),
@@ -47,6 +105,7 @@ def check_round_trip(tmp: Path, fold_dir: Path, base_dir: Path, inputs: dict[str
     assert proc.returncode == 0, proc.stderr
     got = read_rows(tmp / "preds.jsonl")
     assert [{k: v for k, v in r.items() if k != "set"} for r in recorded] == got   # logits bit-equal too
+    check_applied_layout(tmp / "patched", base_dir)
 
     # Without the patch (the base directory loaded the same way) at least one edit is predicted differently:
     # the comparison above would notice patches that do nothing.
@@ -58,6 +117,31 @@ def check_round_trip(tmp: Path, fold_dir: Path, base_dir: Path, inputs: dict[str
     edit_rows = [r for r in recorded if r["set"] == "edit"]
     base_preds = predict(meta["task"], model, tok, [inputs[r["id"]] for r in edit_rows], meta["max_length"])
     assert any(b != {k: v for k, v in r.items() if k not in ("id", "set")} for b, r in zip(base_preds, edit_rows))
+
+    # The applied directory is a plain checkpoint: transformers alone (fresh process, AutoModelFor... and
+    # AutoTokenizer) gives the patched model's logits on the fold's edits and test examples, not the base's.
+    from editlab.patchfile import load_patched
+
+    kind = "classifier" if meta["task"] == "fever" else "seq2seq"
+    fresh = fresh_transformers_logits(tmp / "patched", kind, [inputs[r["id"]] for r in recorded], tmp)
+    patched = load_patched(tmp / "patched")
+    assert fresh["class"] == type(patched.model).__name__
+    with patched.hooks():
+        err = max_diff(patched.model, fresh["batch"], fresh["logits"])
+    # the same model in memory with the neurons as FFN units (what the checkpoint holds): same arithmetic
+    from editlab.export import widened_model
+
+    err_units = max_diff(widened_model(patched.model, patched.site), fresh["batch"], fresh["logits"])
+    base_err = max_diff(model, fresh["batch"], fresh["logits"])
+    # Units and hooks sum the FFN output in another order: float rounding, amplified by large neuron outputs.
+    if hooks_atol is None:
+        from editlab.export import EXPORT_ATOL
+
+        hooks_atol = EXPORT_ATOL * max(1.0, float(fresh["logits"].abs().max()))
+    assert err <= hooks_atol and err_units <= 1e-5 and base_err > 1e-3
+    print(f"fresh-process checkpoint vs patched model ({meta['task']}, {type(model).__name__}): max |logit "
+          f"difference| {err:.3g} (hooks), {err_units:.3g} (neurons as units); base model {base_err:.3g}; "
+          f"max |logit| {float(fresh['logits'].abs().max()):.3g}")
 
     proc = editlab_cli("patch", "revert", str(tmp / "patched"), "--out", str(tmp / "reverted"))
     assert proc.returncode == 0, proc.stderr
@@ -137,10 +221,27 @@ def test_bad_patch_files_are_refused(tmp_path):
     assert not (tmp_path / "out").exists()
     # a patched directory whose weights were changed after apply cannot be "reverted" silently
     assert editlab_cli("patch", "apply", str(base), str(tensors), "--out", str(tmp_path / "patched")).returncode == 0
-    (tmp_path / "patched" / "model.safetensors").write_bytes((other / "model.safetensors").read_bytes())
+    (tmp_path / "patched" / "base_model.safetensors").write_bytes((other / "model.safetensors").read_bytes())
     proc = editlab_cli("patch", "revert", str(tmp_path / "patched"), "--out", str(tmp_path / "reverted"))
-    one_line_error(proc, "model.safetensors", "is not the base model")
+    one_line_error(proc, "base_model.safetensors", "is not the base model")
     assert not (tmp_path / "reverted").exists()
+    # an applied directory is not a base model, even for a patch that names its weights
+    chained = tmp_path / "chained"
+    chained.mkdir()
+    (chained / "patches.safetensors").write_bytes(tensors.read_bytes())
+    meta = json.loads(meta_text)
+    meta["base_model"]["weights_sha256"] = sha256(tmp_path / "patched" / "model.safetensors")
+    (chained / "patches.json").write_text(json.dumps(meta))
+    proc = editlab_cli("patch", "apply", str(tmp_path / "patched"), str(chained), "--out", str(tmp_path / "out"))
+    one_line_error(proc, "holds base_model.safetensors, so it is a patched directory")
+    assert not (tmp_path / "out").exists()
+    # a directory in the old layout (base files + patch files, no apply record) is not taken for an applied one
+    (tmp_path / "patched" / "editlab_apply.json").unlink()
+    (tmp_path / "in.jsonl").write_text('{"id": "a", "input": "x"}\n')
+    for action in (("revert", str(tmp_path / "patched"), "--out", str(tmp_path / "reverted")),
+                   ("predict", str(tmp_path / "patched"), str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "p"))):
+        one_line_error(editlab_cli("patch", *action), "no editlab_apply.json", "apply the patch to the base again")
+    assert not (tmp_path / "reverted").exists() and not (tmp_path / "p").exists()
 
 
 @pytest.mark.slow
@@ -156,7 +257,8 @@ def test_ci_fold_patches_round_trip(ci_finished, tmp_path):
         data_dir = work / f"results/ci/data/{task}"
         inputs = {e.id: e.input for f in sorted(data_dir.glob("*.jsonl")) for e in read_task_file(task, f)}
         fold = work / f"results/ci/sme/{task}/tpatcher/fold0"
-        meta = check_round_trip(tmp_path / task, fold, work / f"results/ci/base/{task}/model", inputs)
+        meta = check_round_trip(tmp_path / task, fold, work / f"results/ci/base/{task}/model", inputs,
+                                hooks_atol=None)
         summary = json.loads((fold / "summary.json").read_text())
         assert meta["n_neurons"] == summary["n_patches"] > 0
         sizes[task] = {"n_neurons": meta["n_neurons"], "n_edits": summary["n_edits"],
@@ -213,6 +315,71 @@ def test_rank_one_edits_export_apply_revert(tmp_path):
         f"{locus.name}.weight"])
     with torch.no_grad():
         assert torch.equal(fresh["logits"], forward_logits(model, batch))
+    # teacher-forced on the edit targets (decoder start 0), where the edits move the logits
+    check_plain_rank_one_checkpoint(tmp_path, base_dir, model, {"source": [edit.pair.source] * 2,
+                                                                "decoder": [[0, 9, 10, 11], [0, 14, 15, 1]]})
+
+
+def check_plain_rank_one_checkpoint(tmp_path: Path, base_dir: Path, edited, inputs: list | dict) -> None:
+    """The applied directory loads with transformers alone (fresh process) as the edited model, not the base;
+    revert gives every base file back (sha256)."""
+    from transformers import AutoModelForSeq2SeqLM
+
+    check_applied_layout(tmp_path / "patched", base_dir)
+    fresh = fresh_transformers_logits(tmp_path / "patched", "seq2seq", inputs, tmp_path)
+    assert fresh["class"] == type(edited).__name__
+    err = max_diff(edited, fresh["batch"], fresh["logits"])
+    base_err = max_diff(AutoModelForSeq2SeqLM.from_pretrained(base_dir), fresh["batch"], fresh["logits"])
+    # (the tiny random Marian's logits barely depend on its encoder: its edits move them by ~5e-5 only)
+    assert err <= 1e-5 < base_err
+    print(f"fresh-process checkpoint vs edited model (rank-one, {type(edited).__name__}): "
+          f"max |logit difference| {err:.3g} (base model: {base_err:.3g})")
+    # the checkpoint file holds the edited weights bit for bit, and the edited module differs from the base's
+    from safetensors.torch import load_file
+
+    written, base = load_file(str(tmp_path / "patched/model.safetensors")), load_file(str(base_dir / "model.safetensors"))
+    state = edited.state_dict()
+    assert all(torch.equal(v, state[k]) for k, v in written.items())
+    assert any(not torch.equal(v, base[k]) for k, v in written.items())
     proc = editlab_cli("patch", "revert", str(tmp_path / "patched"), "--out", str(tmp_path / "reverted"))
     assert proc.returncode == 0, proc.stderr
-    assert sha256(tmp_path / "reverted" / "model.safetensors") == sha256(base_dir / "model.safetensors")
+    base_files = sorted(p.name for p in base_dir.iterdir())
+    assert sorted(p.name for p in (tmp_path / "reverted").iterdir()) == base_files
+    for name in base_files:
+        assert sha256(tmp_path / "reverted" / name) == sha256(base_dir / name), name
+
+
+def test_rank_one_patch_on_a_bart_with_its_tokenizer(tmp_path):
+    """One ROME edit of a tiny BART saved with its tokenizer: the applied directory loads with
+    AutoModelForSeq2SeqLM + AutoTokenizer (fresh process) as the edited model."""
+    from editlab.nmt.tokenizer import HubTokenizer
+    from editlab.patchfile import export_rank_one, load_rank_one_patched
+    from editlab.rome.batches import Seq2SeqIds
+    from editlab.rome.compute import EditIds
+    from editlab.rome.editor import apply_rome
+    from editlab.rome.hparams import RomeHyperParams
+    from editlab.rome.locate import locate_ffn_output
+    from editlab.rome.stats import second_moment
+    from editlab.tiny_models import CITIES, NAMES, bart_tokenizer, build, question
+
+    tokenizer = bart_tokenizer()
+    torch.manual_seed(0)
+    model = build("bart", len(tokenizer)).eval()
+    base_dir = tmp_path / "base"
+    model.save_pretrained(base_dir)
+    tokenizer.save_pretrained(base_dir)
+    tok = HubTokenizer(tokenizer, int(model.config.decoder_start_token_id))
+    hp = RomeHyperParams(side="decoder", layer=0, key_mode="rome", v_num_grad_steps=5, mom2_ridge=0.01)
+    corpus = [Seq2SeqIds(tok.encode_source(question(n)), tok.encode_target(CITIES[i % len(CITIES)]))
+              for i, n in enumerate(NAMES)]
+    stats = second_moment(model, locate_ffn_output(model, "decoder", 0), corpus, tok.specials)
+    pair = Seq2SeqIds(tok.encode_source(question("ana")), tok.encode_target("oslo"))
+    result = apply_rome(model, EditIds(pair, 1, [(Seq2SeqIds(tok.encode_source(f"ben {question('ana')}"),
+                                                             pair.target), 1)]), hp, stats, tok.specials)
+    assert result.applied
+    export_rank_one(tmp_path / "patch", base_dir, [result], ["ana"])
+    proc = editlab_cli("patch", "apply", str(base_dir), str(tmp_path / "patch"), "--out", str(tmp_path / "patched"))
+    assert proc.returncode == 0, proc.stderr
+    loaded = load_rank_one_patched(tmp_path / "patched")
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in loaded.state_dict().items())
+    check_plain_rank_one_checkpoint(tmp_path, base_dir, model, [question("ana"), question("ben"), "ana lives in rome"])

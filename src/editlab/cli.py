@@ -47,11 +47,20 @@ def _inspect(args: argparse.Namespace) -> None:
         print(f"  edit {edit['edit']:>5}  stream index {edit['index']:>6}  id {edit['id']}")
 
 
+def _quiet_transformers() -> None:
+    """transformers' own loading / writing bars would bury the one-line messages."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
 def _apply(args: argparse.Namespace) -> None:
     from editlab.patchfile import apply_patch
 
+    _quiet_transformers()
     out = apply_patch(args.base_dir, args.patch, args.out, force=args.force)
-    print(f"wrote patched model {out} (load it with editlab.patchfile.load_patched)")
+    print(f"wrote edited checkpoint {out} (AutoModelFor....from_pretrained loads the edited model; "
+          "`editlab patch revert` gives the base back)")
 
 
 def _revert(args: argparse.Namespace) -> None:
@@ -65,6 +74,7 @@ def _predict(args: argparse.Namespace) -> None:
     from editlab.io import read_jsonl
     from editlab.patchfile import write_predictions
 
+    _quiet_transformers()
     rows = []
     for line, row in read_jsonl(args.inputs):
         if not isinstance(row.get("id"), str) or not isinstance(row.get("input"), str):
@@ -83,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("patch", help="patches.safetensors (or its patches.json)")
     p.add_argument("--json", action="store_true", help="print the metadata as JSON")
     p.set_defaults(func=_inspect)
-    p = patch.add_parser("apply", help="write a patched model directory")
+    p = patch.add_parser("apply", help="write the edited model as a plain checkpoint (base files kept for revert)")
     p.add_argument("base_dir")
     p.add_argument("patch")
     p.add_argument("--out", required=True, help="new (or empty) directory to write")

@@ -138,6 +138,31 @@ def probe_logits(model: Any, tokenizer: Any, inputs: Sequence[str], targets: Seq
         model.train(was_training)
 
 
+def check_reproduces(want: torch.Tensor, got: torch.Tensor, directory: str | Path) -> float:
+    """The max |logit difference| of a reloaded checkpoint (`got`) from the edited model (`want`); above
+    EXPORT_ATOL (relative to the logit scale) the write is refused."""
+    err = float((want - got).abs().max()) if want.numel() else 0.0
+    if not err <= EXPORT_ATOL * max(1.0, float(want.abs().max()) if want.numel() else 1.0):
+        raise EditlabError(f"{directory}: the written checkpoint does not reproduce the edited model (max logit "
+                           f"difference {err:.3g}); refusing to write it")
+    return err
+
+
+def check_same_weights(model: Any, reloaded: Any, directory: str | Path) -> None:
+    """The reloaded checkpoint is the model's class with every tensor of its state dict equal, bit for bit
+    (unknown keys are dropped and missing ones initialised by `from_pretrained` without an error)."""
+    if type(reloaded) is not type(model):
+        raise EditlabError(f"{directory}: the written checkpoint loads as a {type(reloaded).__name__}, not a "
+                           f"{type(model).__name__}; refusing to write it")
+    want, got = model.state_dict(), reloaded.state_dict()
+    for key, value in want.items():
+        other = got.get(key)
+        if other is None or other.dtype != value.dtype or other.shape != value.shape \
+                or not torch.equal(other.to(value.device), value):
+            raise EditlabError(f"{directory}: the written checkpoint's {key} is not the edited model's; "
+                               "refusing to write it")
+
+
 def _probe(result: Any) -> tuple[list[str], list[str] | None]:
     """The requests' inputs (seq2seq: teacher-forced on their targets) as the comparison batch."""
     inputs = [r.input for r in result.records]
@@ -159,10 +184,7 @@ def save_edited(result: Any, directory: str | Path) -> Path:
         reloaded = auto.from_pretrained(tmp).to(next(model.parameters()).device)
         want = probe_logits(model, result.tokenizer, inputs, targets, result.settings.max_length)
         got = probe_logits(reloaded, result.tokenizer, inputs, targets, result.settings.max_length)
-        err = float((want - got).abs().max())
-        if not err <= EXPORT_ATOL * max(1.0, float(want.abs().max())):
-            raise EditlabError(f"{directory}: the written checkpoint does not reproduce the edited model (max logit "
-                               f"difference {err:.3g}); refusing to write it")
+        err = check_reproduces(want, got, directory)
         (tmp / RECORDS_FILE).write_text("".join(json.dumps(r.as_dict(), sort_keys=True) + "\n"
                                                 for r in result.records), encoding="utf-8")
         info = {"method": result.method, "summary": result.summary, "neurons_as_ffn_units": result.n_neurons,

@@ -1,16 +1,21 @@
 """Patch files users can ship: the neurons a T-Patcher stream added (or the factors of rank-one edits),
-apart from the base model.
+apart from the base model, and the edited checkpoints made from them.
 
 A patch file is `patches.safetensors` (tensors `keys` [N, d_in], `biases` [N], `values` [N, d_out],
-`owner` [N] = edit number) plus `patches.json` (what it patches and where each neuron came from). The
-base weights are never changed: a patched model directory is the base directory, byte for byte, plus
-the two patch files, and `load_patched` adds the neurons with forward hooks on the last FFN (the same
-code the editing run uses). Reverting is therefore dropping the patch files; `revert_patched_dir`
-checks the sha256 of what remains against the base model's recorded hash.
-
+`owner` [N] = edit number) plus `patches.json` (what it patches and where each neuron came from).
 Rank-one (ROME / r-ROME) edits use the same layout with `format` = `editlab-rank-one-patch/1`: tensors
 `right.{i}`, `u.{i}` (float64, ΔW_i = right_i ⊗ u_i as `editlab.rome.editor` computed them) and the edited
-module of each; loading adds the ΔW_i to the base weights in order, exactly as the editor did.
+module of each.
+
+`apply_patch` writes a directory that is the edited model as a plain Hugging Face checkpoint
+(`AutoModelFor....from_pretrained(dir)` loads the edited model, no editlab needed): `model.safetensors` and
+`config.json` hold the T-Patcher neurons as extra FFN units (`editlab.export.widened_model`) or the base
+weights plus the ΔW_i; every other base file is copied; the base weights and config are kept as
+`base_model.safetensors` / `base_config.json`; the patch files and `editlab_apply.json` (sha256 of every
+base file) sit alongside. `revert_patched_dir` copies the kept base files back and checks every sha256 (the
+weights against the base hash in patches.json). `load_patched` / `load_rank_one_patched` build the patched
+model from the kept base files the way the editing run did (forward hooks on the last FFN; ΔW_i added in
+order), so predictions equal the run's bit for bit.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,6 +237,18 @@ def describe(patch: str | Path) -> dict[str, Any]:
 
 
 # -- applying -------------------------------------------------------------------------------------------
+# An applied directory replaces these base files by the edited model's and keeps the originals under the
+# other names (so revert is a copy, bit for bit: float arithmetic cannot undo W + ΔW exactly).
+CONFIG_FILE = "config.json"
+BASE_WEIGHTS_FILE = "base_model.safetensors"
+BASE_CONFIG_FILE = "base_config.json"
+KEPT_AS = {WEIGHTS_FILE: BASE_WEIGHTS_FILE, CONFIG_FILE: BASE_CONFIG_FILE}
+APPLIED_FILE = "editlab_apply.json"
+APPLIED_FORMAT = "editlab-applied-patch/1"
+# The fixed batch of random token ids the written checkpoint is checked on (any tokenizer, or none).
+PROBE_SHAPE = (4, 16)
+
+
 def _check_out(out_dir: str | Path, force: bool, *inputs: Path) -> Path:
     """`--out` must be new or empty (or `force`), and never an input or a folder holding one: replacing it
     would delete what is being read."""
@@ -241,9 +261,56 @@ def _check_out(out_dir: str | Path, force: bool, *inputs: Path) -> Path:
     return out
 
 
+def _base_files(base: Path) -> list[Path]:
+    """The files of a base model directory that an applied one keeps (not hidden files, not folders)."""
+    own = [name for name in (BASE_WEIGHTS_FILE, BASE_CONFIG_FILE, APPLIED_FILE) if (base / name).exists()]
+    if own:
+        raise EditlabError(f"{base}: holds {own[0]}, so it is a patched directory, not a base model (apply the "
+                           "patch to its base; `editlab patch revert` gives the base back)")
+    return sorted(p for p in base.iterdir()
+                  if p.is_file() and p.name not in (TENSOR_FILE, META_FILE) and not p.name.startswith("."))
+
+
+def _probe_batch(model: Any) -> dict[str, torch.Tensor]:
+    """Fixed random token ids (seq2seq: decoder ids too): they need no tokenizer, so every base is checked
+    the same way, the toy NMT model's word vocabulary and a directory without tokenizer files included."""
+    gen = torch.Generator().manual_seed(0)
+    vocab = int(model.get_input_embeddings().num_embeddings)
+    shape = (PROBE_SHAPE[0], min(PROBE_SHAPE[1], int(getattr(model.config, "max_position_embeddings", None) or 16)))
+    ids = torch.randint(0, vocab, shape, generator=gen)
+    batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+    if model.config.is_encoder_decoder:
+        batch["decoder_input_ids"] = torch.randint(0, vocab, shape, generator=gen)
+    return batch
+
+
+@torch.no_grad()
+def _logits(model: Any, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    device = next(model.parameters()).device
+    return model.eval()(**{k: v.to(device) for k, v in batch.items()}).logits.float().cpu()
+
+
+def _auto_class(pf: PatchFile) -> Any:
+    """The AutoModelFor... class a user loads the applied directory with."""
+    from transformers import AutoModelForSeq2SeqLM
+
+    from editlab.models.build import TASK_MODEL_CLASSES
+
+    return AutoModelForSeq2SeqLM if pf.meta["format"] == RANK_ONE_FORMAT else TASK_MODEL_CLASSES[pf.meta["task"]]
+
+
 def apply_patch(base_dir: str | Path, patch: str | Path, out_dir: str | Path, force: bool = False) -> Path:
-    """A patched model directory: the base files unchanged plus the patch files (atomic). An existing
-    non-empty `out_dir` is refused unless `force` (then it is replaced whole)."""
+    """Write the edited model as a plain Hugging Face checkpoint (atomic): `model.safetensors` and
+    `config.json` of the edited model (T-Patcher neurons as extra FFN units, `editlab.export.widened_model`;
+    rank-one edits added to the weights as `load_rank_one_patched` adds them), every other base file as it
+    is, the base weights and config kept as `base_model.safetensors` / `base_config.json`, the patch files,
+    and `editlab_apply.json` (the sha256 of every base file, and the check below). Before the directory
+    appears the checkpoint is reloaded with `AutoModelFor...`: its tensors must equal the edited model's and
+    its logits on a fixed probe batch the patched model's within `editlab.export.EXPORT_ATOL`, or nothing is
+    written. An existing non-empty `out_dir` is refused unless `force` (then it is replaced whole)."""
+    from editlab.export import check_reproduces, check_same_weights, widened_model
+    from editlab.models.build import first_line
+
     base = Path(base_dir)
     if not base.is_dir():
         raise DataFormatError(base, "base model directory not found" if not base.exists() else "not a directory")
@@ -254,34 +321,115 @@ def apply_patch(base_dir: str | Path, patch: str | Path, out_dir: str | Path, fo
     if identity["weights_sha256"] != expected:
         raise EditlabError(f"{base}: base model does not match the patch ({WEIGHTS_FILE} sha256 "
                            f"{identity['weights_sha256'][:12]}..., the patch was made on {expected[:12]}...)")
+    files = _base_files(base)
+    if pf.meta["format"] == RANK_ONE_FORMAT:
+        edited = _rank_one_model(base, pf, base)
+        batch = _probe_batch(edited)
+        want = _logits(edited, batch)
+    else:
+        # Refused here (before anything is written) for a model whose FFN width cannot carry the neurons.
+        patched = _tpatcher_model(base, pf, base)
+        edited = widened_model(patched.model, patched.site)
+        batch = _probe_batch(edited)
+        with patched.hooks():
+            want = _logits(patched.model, batch)   # the hooked model: what load_patched computes
     with atomic_dir(out_dir) as tmp:
-        for item in base.iterdir():
-            if item.is_file() and item.name not in (TENSOR_FILE, META_FILE) and not item.name.startswith("."):
-                copy_file(item, tmp / item.name)
+        recorded = {}
+        for item in files:
+            stored = KEPT_AS.get(item.name, item.name)
+            copy_file(item, tmp / stored)
+            recorded[item.name] = {"stored_as": stored, "sha256": sha256_file(tmp / stored)}
+        if recorded[WEIGHTS_FILE]["sha256"] != expected:
+            raise EditlabError(f"{base / WEIGHTS_FILE}: changed while it was being read; apply again")
+        staging = tmp / ".edited"   # save_pretrained writes more files than the two the edit changes
+        edited.save_pretrained(staging)
+        for name in (WEIGHTS_FILE, CONFIG_FILE):
+            if not (staging / name).is_file():
+                raise EditlabError(f"{out_dir}: save_pretrained wrote no {name} (a sharded checkpoint?); "
+                                   "refusing to write a checkpoint")
+            os.replace(staging / name, tmp / name)
+        shutil.rmtree(staging)
+        try:
+            reloaded = _auto_class(pf).from_pretrained(tmp)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise EditlabError(f"{out_dir}: the written checkpoint does not load ({first_line(exc)}); "
+                               "refusing to write it") from None
+        check_same_weights(edited, reloaded, out_dir)
+        err = check_reproduces(want, _logits(reloaded, batch), out_dir)
         copy_file(pf.tensor_path, tmp / TENSOR_FILE)
         copy_file(pf.meta_path, tmp / META_FILE)
+        write_json(tmp / APPLIED_FILE, {
+            "format": APPLIED_FORMAT, "editlab_version": __version__, "patch_format": pf.meta["format"],
+            "base_files": recorded, "edited_files": [WEIGHTS_FILE, CONFIG_FILE],
+            "check": {"probe": f"random token ids {list(PROBE_SHAPE)}, seed 0",
+                      "max_logit_difference_to_patched_model": err}})
     return Path(out_dir)
 
 
+def _read_applied(path: Path) -> tuple[PatchFile, dict[str, dict[str, str]]]:
+    """The patch and the recorded base files ({name: {stored_as, sha256}}) of a directory `apply_patch` wrote."""
+    if not path.is_dir():
+        raise DataFormatError(path, "patched model directory not found" if not path.exists() else "not a directory")
+    if not (path / META_FILE).is_file():
+        raise DataFormatError(path, f"no {META_FILE} (not a patched model directory; `editlab patch apply` makes one)")
+    pf = read_patch(path / META_FILE)
+    info_path = path / APPLIED_FILE
+    if not info_path.is_file():
+        raise DataFormatError(path, f"no {APPLIED_FILE} (not written by `editlab patch apply` of this editlab "
+                                    "version, which keeps the base files; apply the patch to the base again)")
+    info = read_json(info_path)
+    files = info.get("base_files") if isinstance(info, dict) else None
+    if not isinstance(info, dict) or info.get("format") != APPLIED_FORMAT or not isinstance(files, dict):
+        raise DataFormatError(info_path, f"not an editlab applied-patch record (format is not {APPLIED_FORMAT!r} "
+                                         "or 'base_files' is not an object)")
+    for name, entry in files.items():
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("stored_as", "sha256")) \
+                or Path(entry["stored_as"]).name != entry["stored_as"] or Path(name).name != name:
+            raise DataFormatError(info_path, f"base_files[{name!r}] should be an object with string stored_as "
+                                             "(a file name) and sha256")
+    if files.get(WEIGHTS_FILE, {}).get("sha256") != pf.meta["base_model"]["weights_sha256"]:
+        raise DataFormatError(info_path, f"the recorded base {WEIGHTS_FILE} is not the one {META_FILE} names")
+    missing = [e["stored_as"] for e in files.values() if not (path / e["stored_as"]).is_file()]
+    if missing:
+        raise DataFormatError(path / missing[0], "missing (the applied directory is incomplete)")
+    return pf, files
+
+
+def _check_kept_weights(path: Path, pf: PatchFile, files: Mapping[str, Mapping[str, str]]) -> None:
+    kept = files[WEIGHTS_FILE]["stored_as"]
+    got = sha256_file(path / kept)
+    expected = pf.meta["base_model"]["weights_sha256"]
+    if got != expected:
+        raise EditlabError(f"{path}: {kept} sha256 {got[:12]}... is not the base model's {expected[:12]}... "
+                           "(the kept base weights were changed after apply)")
+
+
+@contextlib.contextmanager
+def _base_view(path: Path, files: Mapping[str, Mapping[str, str]]) -> Iterator[Path]:
+    """A temporary directory of links that is the base model directory of an applied one (its kept base
+    weights and config under their own names), so the base loads with the usual loaders and nothing is copied."""
+    with tempfile.TemporaryDirectory(prefix="editlab-base-") as view:
+        for name, entry in files.items():
+            os.symlink((path / entry["stored_as"]).resolve(), Path(view) / name)
+        yield Path(view)
+
+
 def revert_patched_dir(patched_dir: str | Path, out_dir: str | Path, force: bool = False) -> str:
-    """The base model directory back from a patched one; returns the checked sha256 of its weights. An
-    existing non-empty `out_dir` is refused unless `force`."""
+    """The base model directory back from a patched one, every file sha256-checked against the record
+    (the weights against the base hash in patches.json); returns that hash. An existing non-empty `out_dir`
+    is refused unless `force`."""
     src = Path(patched_dir)
-    if not src.is_dir():
-        raise DataFormatError(src, "patched model directory not found" if not src.exists() else "not a directory")
-    if not (src / META_FILE).is_file():
-        raise DataFormatError(src, f"no {META_FILE} (not a patched model directory; `editlab patch apply` makes one)")
-    pf = read_patch(src / META_FILE)
+    pf, files = _read_applied(src)
     _check_out(out_dir, force, src)
     expected = pf.meta["base_model"]["weights_sha256"]
     with atomic_dir(out_dir) as tmp:
-        for item in src.iterdir():
-            if item.is_file() and item.name not in (TENSOR_FILE, META_FILE) and not item.name.startswith("."):
-                copy_file(item, tmp / item.name)
-        got = sha256_file(tmp / WEIGHTS_FILE) if (tmp / WEIGHTS_FILE).is_file() else "missing"
-        if got != expected:
-            raise EditlabError(f"{src}: {WEIGHTS_FILE} sha256 {got[:12]}... is not the base model's "
-                               f"{expected[:12]}... (the weights were changed after apply)")
+        for name, entry in files.items():
+            copy_file(src / entry["stored_as"], tmp / name)
+            got = sha256_file(tmp / name)
+            want = expected if name == WEIGHTS_FILE else entry["sha256"]
+            if got != want:
+                raise EditlabError(f"{src}: {entry['stored_as']} sha256 {got[:12]}... is not the base model's "
+                                   f"{want[:12]}... (the kept base file was changed after apply)")
     return expected
 
 
@@ -305,34 +453,42 @@ class PatchedModel:
             return predict(self.task, self.model, self.tokenizer, texts, self.max_length, batch_size)
 
 
-def load_patched(model_dir: str | Path, device: str = "cpu") -> PatchedModel:
-    """Load a directory written by `apply_patch` (a base directory without patch files loads unpatched)."""
+def _tpatcher_model(model_dir: Path, pf: PatchFile, where: Path, device: str = "cpu") -> PatchedModel:
+    """The base model in `model_dir` with the patch's neurons in its FFN site (added by `hooks()`); errors
+    name `where`."""
     from editlab.editors.site import ffn_site
     from editlab.models.build import load_base_model
 
-    path = Path(model_dir)
-    if not (path / META_FILE).is_file():
-        raise EditlabError(f"{path}: no {META_FILE} (not a patched model directory; use `editlab patch apply`)")
-    pf = read_patch(path / META_FILE)
-    identity = base_identity(path)
-    if identity["weights_sha256"] != pf.meta["base_model"]["weights_sha256"]:
-        raise EditlabError(f"{path}: {WEIGHTS_FILE} is not the base model the patch was made on (sha256 differs)")
-    if pf.meta["format"] == RANK_ONE_FORMAT:
-        raise EditlabError(f"{path}: holds rank-one edits; load it with editlab.patchfile.load_rank_one_patched")
     task = pf.meta["task"]
-    model, tokenizer = load_base_model(task, path, device)
+    try:
+        model, tokenizer = load_base_model(task, model_dir, device)
+    except EditlabError as exc:
+        raise EditlabError(f"{where}: {str(exc).removeprefix(f'{model_dir}: ')}") from None
     site = ffn_site(task, model)
     names = {"fc_in": _module_name(model, site.fc_in), "fc_out": _module_name(model, site.fc_out)}
     if names != pf.meta["module"]:
-        raise EditlabError(f"{path}: patch targets {pf.meta['module']}, this model's last FFN is {names}")
+        raise EditlabError(f"{where}: patch targets {pf.meta['module']}, this model's last FFN is {names}")
     t = pf.tensors
     if t["keys"].shape[1:] != site.bank.keys.shape[1:] or t["values"].shape[1:] != site.bank.values.shape[1:]:
-        raise EditlabError(f"{path}: patch shapes keys {tuple(t['keys'].shape)} / values {tuple(t['values'].shape)}"
+        raise EditlabError(f"{where}: patch shapes keys {tuple(t['keys'].shape)} / values {tuple(t['values'].shape)}"
                            f" do not fit the FFN ({site.fc_in.in_features} -> {site.fc_out.out_features})")
     dev = site.fc_in.weight.device
     site.bank.keys, site.bank.biases = t["keys"].to(dev), t["biases"].to(dev)
     site.bank.values, site.bank.owner = t["values"].to(dev), t["owner"].to(dev)
     return PatchedModel(task, model, tokenizer, site, int(pf.meta.get("max_length", 32)))
+
+
+def load_patched(model_dir: str | Path, device: str = "cpu") -> PatchedModel:
+    """The base model of a directory written by `apply_patch` (from its kept base files) with the patch
+    neurons added by forward hooks, the code the editing run used: predictions equal the fold's bit for bit.
+    (`AutoModelFor....from_pretrained(dir)` gives the same model with the neurons as FFN units instead.)"""
+    path = Path(model_dir)
+    pf, files = _read_applied(path)
+    if pf.meta["format"] == RANK_ONE_FORMAT:
+        raise EditlabError(f"{path}: holds rank-one edits; load it with editlab.patchfile.load_rank_one_patched")
+    _check_kept_weights(path, pf, files)
+    with _base_view(path, files) as view:
+        return _tpatcher_model(view, pf, path, device)
 
 
 def write_predictions(model_dir: str | Path, inputs: Sequence[Mapping[str, Any]], out: str | Path) -> None:
@@ -370,32 +526,41 @@ def export_rank_one(out_dir: str | Path, base_model_dir: str | Path, results: Se
     write_json(out / META_FILE, meta)
 
 
-def load_rank_one_patched(model_dir: str | Path, device: str = "cpu") -> Any:
-    """The seq2seq model of a patched directory with its rank-one edits added in order (eval mode)."""
+def _rank_one_model(model_dir: Path, pf: PatchFile, where: Path, device: str = "cpu") -> Any:
+    """The seq2seq base model in `model_dir` with the patch's rank-one edits added in order (eval mode);
+    errors name `where`."""
     from transformers import AutoModelForSeq2SeqLM
 
+    from editlab.models.build import first_line
     from editlab.rome.editor import delta_from_factors
 
-    path = Path(model_dir)
-    pf = read_patch(path / META_FILE)
-    if pf.meta["format"] != RANK_ONE_FORMAT:
-        raise EditlabError(f"{path}: holds T-Patcher neurons; load it with editlab.patchfile.load_patched")
-    if base_identity(path)["weights_sha256"] != pf.meta["base_model"]["weights_sha256"]:
-        raise EditlabError(f"{path}: {WEIGHTS_FILE} is not the base model the patch was made on (sha256 differs)")
     try:
-        model = AutoModelForSeq2SeqLM.from_pretrained(path).to(device).eval()
+        model = AutoModelForSeq2SeqLM.from_pretrained(model_dir).to(device).eval()
     except (OSError, ValueError) as exc:
-        raise EditlabError(f"{path}: cannot load the model: {str(exc).strip().splitlines()[0]}") from None
+        raise EditlabError(f"{where}: cannot load the model: {first_line(exc)}") from None
     with torch.no_grad():
         for edit in pf.meta["edits"]:
             try:
                 weight = model.get_submodule(edit["module"]).weight
             except AttributeError:
-                raise EditlabError(f"{path}: the patch edits {edit['module']!r}, "
+                raise EditlabError(f"{where}: the patch edits {edit['module']!r}, "
                                    "which this model does not have") from None
             right, u = pf.tensors[f"right.{edit['edit']}"], pf.tensors[f"u.{edit['edit']}"]
             if tuple(weight.shape) != (right.numel(), u.numel()):
-                raise EditlabError(f"{path}: edit {edit['edit']} is {right.numel()}x{u.numel()}, "
+                raise EditlabError(f"{where}: edit {edit['edit']} is {right.numel()}x{u.numel()}, "
                                    f"{edit['module']} is {tuple(weight.shape)}")
             weight.add_(delta_from_factors(right, u, weight))
     return model
+
+
+def load_rank_one_patched(model_dir: str | Path, device: str = "cpu") -> Any:
+    """The seq2seq model of a patched directory: its kept base weights with the rank-one edits added in
+    order, exactly as the editor added them (eval mode). Its weights equal those of the directory's
+    `model.safetensors` bit for bit (`apply_patch` checks that before writing it)."""
+    path = Path(model_dir)
+    pf, files = _read_applied(path)
+    if pf.meta["format"] != RANK_ONE_FORMAT:
+        raise EditlabError(f"{path}: holds T-Patcher neurons; load it with editlab.patchfile.load_patched")
+    _check_kept_weights(path, pf, files)
+    with _base_view(path, files) as view:
+        return _rank_one_model(view, pf, path, device)
