@@ -370,3 +370,56 @@ def test_fever_classifier_reads_the_pooled_vector_without_dropout():
     model, _ = new_base_model("fever", {"source": "scratch", "arch": arch, "classifier_dropout": 0.1},
                               [c for c, _ in CLAIMS])
     assert model.dropout.p == 0.1
+
+
+def _stream_of_edits(task, unique, n_edits=4):
+    """`n_edits` sequential edits of the fixture's examples (the memory grows after each)."""
+    site, ops, path, examples = _setup(task)
+    editor = TPatcher(_edit_params(max_steps=60, memory_unique=unique), seed=0)
+    editor.prepare(path, examples[3:], examples[4:])
+    outcomes = [editor.edit(examples[i % len(examples)], i) for i in range(n_edits)]
+    return site, editor, outcomes
+
+
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+def test_distinct_memory_rows_give_the_same_edits(task):
+    """memory_unique (config/scale.yaml): the memory loss runs on the distinct rows of each edit's update (its
+    copies repeat the same queries) and repeats their pre-activations, so the memory loss is the same and
+    the stream makes the same edits; only the order in which the gradient sums the repeated rows differs."""
+    site_a, full, out_a = _stream_of_edits(task, unique=False)
+    site_b, unique, out_b = _stream_of_edits(task, unique=True)
+    assert [(o.n_neurons, o.steps, o.info["stopped_early"]) for o in out_a] == \
+           [(o.n_neurons, o.steps, o.info["stopped_early"]) for o in out_b]
+    assert torch.equal(full.memory.train, unique.memory.train) and torch.equal(full.memory.val, unique.memory.val)
+    for name in ("keys", "biases", "values"):
+        torch.testing.assert_close(getattr(site_a.bank, name), getattr(site_b.bank, name), rtol=1e-5, atol=1e-6)
+    # The distinct rows are far fewer: FEVER one row per edit instead of 8, zsRE T instead of 8T - 2.
+    distinct, index = unique.memory._distinct["train"]
+    n_base = unique.memory.train.shape[0] - unique.memory.n_added
+    assert distinct.shape[0] - n_base <= unique.memory.n_added // 7
+    assert torch.equal(distinct[index], unique.memory.train)
+    # Loss and gradient of a new patch against the grown memory: equal up to summation order.
+    grads = []
+    for site, editor in ((site_a, full), (site_b, unique)):
+        torch.manual_seed(1)
+        keys = torch.nn.Parameter(torch.randn(3, site.bank.keys.shape[1]))
+        acts = editor.memory.pre_activation("train", lambda rows, keys=keys: rows @ keys.T)
+        loss = memory_loss(acts, torch.ones(1, 3), 3.0, -3.0, 50, 50, 8)
+        loss.backward()
+        grads.append((loss.detach(), keys.grad))
+    torch.testing.assert_close(grads[0][0], grads[1][0], rtol=1e-6, atol=0)
+    torch.testing.assert_close(grads[0][1], grads[1][1], rtol=1e-5, atol=1e-7)
+
+
+def test_distinct_memory_survives_a_resume():
+    """A resumed editor re-adds the memory edit by edit, so its distinct rows are those of the unstopped one."""
+    site, editor, _ = _stream_of_edits("zsre", unique=True, n_edits=3)
+    snap = editor.snapshot()
+    site2, ops2, path2, examples2 = _setup("zsre")
+    again = TPatcher(_edit_params(max_steps=60, memory_unique=True), seed=0)
+    again.prepare(path2, examples2[3:], examples2[4:])
+    again.restore(snap, [])
+    for name in ("train", "val"):
+        for a, b in zip(editor.memory._distinct[name], again.memory._distinct[name]):
+            assert torch.equal(a, b)
+    assert again.memory.sizes == editor.memory.sizes and again.memory.n_added == editor.memory.n_added
