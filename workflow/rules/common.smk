@@ -108,8 +108,12 @@ def results_targets():
     figures = report_section().get(
         "figures", ["sme_curves", "patch_activations", "long_stream", "cost"]
     )
-    targets = [LAYOUT.table("sme"), LAYOUT.table("cost")]
-    targets += table_files("table_main") + table_files("table_cost")
+    targets = []
+    if sme_methods():  # the fold streams' tables (config/scale.yaml runs none)
+        targets += [LAYOUT.table("sme"), LAYOUT.table("cost")]
+        targets += table_files("table_main") + table_files("table_cost")
+    if not sme_methods():
+        figures = [f for f in figures if f in ("long_stream", "scale_stream")]
     if "sme_curves" in figures:
         for task in TASKS:
             targets += figure_files(f"sme_curves_{task}")
@@ -118,6 +122,8 @@ def results_targets():
             targets += figure_files(f"patch_activations_{task}")
     if "long_stream" in figures and long_stream_methods():
         targets += figure_files("long_stream")
+    if "scale_stream" in figures and long_stream_methods():
+        targets += figure_files("scale_stream")
     if "cost" in figures:
         targets += figure_files("cost_per_edit")
     return targets
@@ -135,6 +141,13 @@ def sme_settings(method):
         for k, v in config["sme"].items()
         if k not in ("methods", "long_stream", *SME_METHOD_SECTIONS) or k == method
     }
+
+
+def long_stream_limit(wc):
+    """sme.long_stream.max_edits of a long stream job (None for a fold), so that changing it reruns them."""
+    if wc.stream != "long":
+        return None
+    return (config["sme"].get("long_stream") or {}).get("max_edits")
 
 
 def sme_inputs(wc):
@@ -250,7 +263,7 @@ def nmt_summary_files():
 
 
 def nmt_targets():
-    if "nmt" not in config:
+    if "nmt" not in config or not config["nmt"].get("enabled", True):
         return []
     return (
         [

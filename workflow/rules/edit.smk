@@ -26,6 +26,7 @@ rule sme_tpatcher:
         method="tpatcher",
         # the config values the stream reads, so that changing them reruns the fold jobs
         sme=sme_settings("tpatcher"),
+        max_edits=long_stream_limit,
         seed=config["seed"],
         code=STAGE_CODE("sme_stream"),
     script:
@@ -55,6 +56,7 @@ rule sme_baseline:
     params:
         method=lambda wc: wc.method,
         sme=lambda wc: sme_settings(wc.method),
+        max_edits=long_stream_limit,
         seed=config["seed"],
         code=STAGE_CODE("sme_stream"),
     script:
