@@ -79,6 +79,25 @@ def memory_update_rows(eval_queries: torch.Tensor, single: Encoded, copies: int)
     return eval_queries[mask].repeat(copies, 1)[1:-1]
 
 
+def append_rows(current: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """`torch.cat([current, rows])`, the same values, at amortised cost of `rows` alone: the result is a prefix
+    view of a buffer with spare capacity (doubling), which the next call fills in place. The memory grows
+    by every edit, so copying all of it per edit would cost the square of the stream length. A view taken
+    earlier keeps its rows, unless the tensor was cut below its end and grown again (the NMT undo cuts the
+    memory, and keeps no longer view)."""
+    n, extra = int(current.shape[0]), int(rows.shape[0])
+    base = current._base
+    if (base is not None and current.is_contiguous() and base.is_contiguous() and base.dtype == current.dtype
+            and base.data_ptr() == current.data_ptr() and base.shape[1:] == current.shape[1:]
+            and base.shape[0] >= n + extra):
+        base[n:n + extra] = rows
+        return base[:n + extra]
+    buffer = torch.empty((max(n + extra, 2 * n, 16), *current.shape[1:]), dtype=current.dtype, device=current.device)
+    buffer[:n] = current
+    buffer[n:n + extra] = rows
+    return buffer[:n + extra]
+
+
 @dataclass
 class PatchMemory:
     """Queries the new neurons must stay silent on; grows by each edit's own queries.
@@ -94,33 +113,51 @@ class PatchMemory:
     n_added: int = 0
     unique: bool = False
     sizes: list[int] = field(default_factory=list)     # rows of each `add`, in order
+    # unique: per memory, its distinct rows, the distinct row of each of its rows, and each distinct row's count
     _distinct: dict[str, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict, repr=False)
+    _counts: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.unique:
             for name in ("train", "val"):
                 rows = getattr(self, name)
                 self._distinct[name] = (rows, torch.arange(rows.shape[0], device=rows.device))
+                self._counts[name] = torch.ones(rows.shape[0], dtype=torch.long, device=rows.device)
 
     def add(self, rows: torch.Tensor) -> None:
-        self.train = torch.cat([self.train, rows])
-        self.val = torch.cat([self.val, rows])
+        self.train = append_rows(self.train, rows)
+        self.val = append_rows(self.val, rows)
         self.n_added += int(rows.shape[0])
         self.sizes.append(int(rows.shape[0]))
         if self.unique:
             distinct, inverse = torch.unique(rows, dim=0, return_inverse=True)
+            counts = torch.bincount(inverse, minlength=distinct.shape[0])
             for name, (have, index) in self._distinct.items():
-                self._distinct[name] = (torch.cat([have, distinct]), torch.cat([index, inverse + have.shape[0]]))
+                self._distinct[name] = (append_rows(have, distinct), append_rows(index, inverse + have.shape[0]))
+                self._counts[name] = append_rows(self._counts[name], counts)
 
-    def pre_activation(self, name: str, fn: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
-        """`fn` (row-wise) on every row of memory `name` ("train" or "val"), [M, ...]."""
+    def pre_activation(self, name: str, fn: Callable[[torch.Tensor], torch.Tensor], top: int | None = None
+                       ) -> torch.Tensor:
+        """`fn` (row-wise, [rows, d] -> [rows, n]) on the rows of memory `name` ("train" or "val"), [M, n].
+
+        `top` (unique mode): per column only the `top` largest values of the M rows, sorted, where M > `top`:
+        the same values that `torch.topk(fn(rows), top, dim=0)` gives, read off the distinct rows (their
+        largest values, each repeated as often as its row occurs), so no M-row tensor is built. The memory
+        loss only ever reads the largest ones (`losses.memory_loss`).
+        """
         rows = getattr(self, name)
         if not self.unique:
             return fn(rows)
         distinct, index = self._distinct[name]
         if index.shape[0] != rows.shape[0]:
             raise RuntimeError("PatchMemory(unique=True): the rows were changed outside add()")
-        return fn(distinct)[index]
+        acts = fn(distinct)
+        if top is None or rows.shape[0] <= top:
+            return acts[index]
+        values, which = torch.topk(acts, min(top, acts.shape[0]), dim=0)
+        counts = self._counts[name][which]
+        return torch.stack([torch.repeat_interleave(values[:, j], counts[:, j])[:top] for j in range(acts.shape[1])],
+                           dim=1)
 
 
 class TPatcher:
@@ -174,7 +211,9 @@ class TPatcher:
         decide which of several neurons at the same value receive the gradient."""
         p = self.params
         edit_acts = self._edit_acts(h, positions)
-        memory_acts = self.memory.pre_activation(memory, self.path.site.bank.new_pre_activation)
+        # unique memory: only the largest activations per neuron, all the memory loss reads (its exact shortcut)
+        memory_acts = self.memory.pre_activation(memory, self.path.site.bank.new_pre_activation,
+                                                 top=p.memory_top_k)
         distinct, repeats = (edit_acts[:1], edit_acts.shape[0]) if identical_copies else (edit_acts, 1)
         parts = {
             "edit": self.path.ops.loss(logits, labels),
