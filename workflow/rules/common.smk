@@ -143,11 +143,12 @@ def sme_settings(method):
     }
 
 
-def long_stream_limit(wc):
+def long_stream_limit(wc, method=None):
     """sme.long_stream.max_edits of a long stream job (None for a fold), so that changing it reruns them."""
     if wc.stream != "long":
         return None
-    return (config["sme"].get("long_stream") or {}).get("max_edits")
+    limit = (config["sme"].get("long_stream") or {}).get("max_edits")
+    return limit.get(method or wc.method) if isinstance(limit, dict) else limit
 
 
 def sme_inputs(wc):

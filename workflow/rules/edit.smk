@@ -26,7 +26,7 @@ rule sme_tpatcher:
         method="tpatcher",
         # the config values the stream reads, so that changing them reruns the fold jobs
         sme=sme_settings("tpatcher"),
-        max_edits=long_stream_limit,
+        max_edits=lambda wc: long_stream_limit(wc, "tpatcher"),
         seed=config["seed"],
         code=STAGE_CODE("sme_stream"),
     script:

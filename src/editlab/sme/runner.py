@@ -164,11 +164,15 @@ def peak_rss_mb() -> float:
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
-def edit_limit(sme: Mapping[str, Any], fold: str) -> int | None:
-    """`sme.long_stream.max_edits` for the long stream (it stops after that many edits); None otherwise."""
+def edit_limit(sme: Mapping[str, Any], fold: str, method: str) -> int | None:
+    """`sme.long_stream.max_edits` for the long stream (it stops after that many edits; one number for every
+    method, or one per method); None for a fold or where it is unset."""
     limit = (sme.get("long_stream") or {}).get("max_edits") if fold == "long" else None
+    key = "sme.long_stream.max_edits"
+    if isinstance(limit, Mapping):
+        limit, key = limit.get(method), f"{key}.{method}"
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ConfigError(f"config key 'sme.long_stream.max_edits': must be a positive integer or null, got {limit!r}")
+        raise ConfigError(f"config key '{key}': must be a positive integer or null, got {limit!r}")
     return limit
 
 
@@ -177,7 +181,7 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
     device = configure_torch(config, threads)
     sme = config.get("sme") or {}
     params = SMEParams.from_config(sme, task)
-    max_edits = edit_limit(sme, fold)
+    max_edits = edit_limit(sme, fold, method)
     path_name = path_name or params.path
     seed = stream_seed(int(config["seed"]), task, method, fold)
     torch.manual_seed(seed)
