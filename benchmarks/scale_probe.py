@@ -74,7 +74,8 @@ def probe(task: str, points: list[int], steps: int, edits: int, unique: bool, co
             editor.memory.add(memory_update_rows(inputs.eval_queries, inputs.single, params.copies))
             grown += 1
         snapshot = (bank.keys, bank.biases, bank.values, bank.owner, editor.memory.train, editor.memory.val,
-                    dict(editor.memory._distinct), editor.memory.n_added, list(editor.memory.sizes))
+                    dict(editor.memory._distinct), dict(editor.memory._counts), editor.memory.n_added,
+                    list(editor.memory.sizes))
         start = time.process_time()
         for i in range(edits):
             editor.edit(stream[point + i], point + i)
@@ -86,7 +87,7 @@ def probe(task: str, points: list[int], steps: int, edits: int, unique: bool, co
         checkpoint = time.process_time() - start
         # back to the grown state: the timed edits must not count as growth
         (bank.keys, bank.biases, bank.values, bank.owner, editor.memory.train, editor.memory.val,
-         editor.memory._distinct, editor.memory.n_added, editor.memory.sizes) = snapshot
+         editor.memory._distinct, editor.memory._counts, editor.memory.n_added, editor.memory.sizes) = snapshot
         row = {"task": task, "memory_unique": unique, "n_patches": point,
                "memory_rows": int(editor.memory.train.shape[0]), "ms_per_step": 1000 * per_edit / steps,
                "checkpoint_s": checkpoint}
