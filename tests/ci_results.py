@@ -1,8 +1,9 @@
 """Comparing the result files of two runs of the workflow (the SLURM and determinism tests).
 
-Wall-clock timings (keys, columns or rows naming seconds, time or hours) are not results and are left
-out; everything else is compared either exactly (`digits=None`) or with floats rounded to `digits`
-significant digits and tensors to a relative tolerance (runs that may sum in a different thread order).
+Wall-clock timings (keys, columns or rows naming seconds, time or hours) and memory readings (rss: the
+per-edit peak resident memory) are not results and are left out; everything else is compared either
+exactly (`digits=None`) or with floats rounded to `digits` significant digits and tensors to a relative
+tolerance (runs that may sum in a different thread order).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import math
 from pathlib import Path
 
-TIMING_WORDS = ("seconds", "time", "hours")
+TIMING_WORDS = ("seconds", "time", "hours", "rss")
 RESULT_SUFFIXES = {".json", ".jsonl", ".txt", ".csv", ".md", ".safetensors"}
 
 

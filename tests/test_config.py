@@ -85,6 +85,41 @@ def test_ci_profile_is_exactly_mini_with_its_values_over_it():
     assert resolve_config([]) == mini == load_config()
 
 
+def test_scale_profile_differs_from_mini_only_in_the_keys_it_sets():
+    """config/scale.yaml extends config.yaml: the resolved profile is mini with exactly the file's values over
+    it; a leaf differs from mini's only where the file sets it (it restates two long_stream keys for
+    clarity), and every leaf it sets has the file's value."""
+    mini = load_yaml(REPO / "config.yaml")
+    scale_file = load_yaml(REPO / "config/scale.yaml")
+    assert scale_file.pop("extends") == "../config.yaml"
+    scale = load_config(REPO / "config/scale.yaml")
+    assert scale == resolve_config([REPO / "config/scale.yaml"]) == deep_merge(mini, scale_file)
+    mini_leaves, scale_leaves = dict(_leaves(mini)), dict(_leaves(scale))
+    set_by_file = dict(_leaves(scale_file))
+    differing = {k for k in set(mini_leaves) | set(scale_leaves) if mini_leaves.get(k, "<absent>") !=
+                 scale_leaves.get(k, "<absent>")}
+    assert differing <= set(set_by_file), sorted(differing - set(set_by_file))
+    assert all(scale_leaves[k] == v for k, v in set_by_file.items())
+    assert set(set_by_file) - differing == {"sme.long_stream.enabled", "sme.long_stream.methods"}
+    assert scale["sme"]["long_stream"]["max_edits"]["tpatcher"] >= 2000 and scale["sme"]["methods"] == []
+
+
+@pytest.mark.slow
+def test_scale_profile_runs_only_the_long_streams(tmp_path):
+    """Dry run of the real Snakefile on config/scale.yaml: data, splits, base models, the two long streams of
+    each task and the scale figure; no fold stream, table or NMT job."""
+    wf = copy_workflow(tmp_path / "wf")
+    cmd = [sys.executable, "-m", "snakemake", "-n", "--cores", "2", "--resources", "gpu=0", "--configfile",
+           "config/scale.yaml"]
+    proc = subprocess.run(cmd, cwd=wf, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    stats = proc.stdout[proc.stdout.rindex("Job stats:"):]
+    jobs = {line.split()[0]: int(line.split()[1]) for line in stats.splitlines()[3:] if len(line.split()) == 2}
+    assert jobs == {"mini_data": 1, "splits": 2, "base_model": 2, "fold": 8, "sme_tpatcher": 2, "sme_baseline": 2,
+                    "fig_scale_stream": 1, "all": 1, "total": 19}, jobs
+    assert "results/scale/sme/zsre/tpatcher/long/summary.json" in proc.stdout
+
+
 def test_paper_profile_is_its_own_file_and_no_mini_value():
     paper_file = load_yaml(REPO / "config/paper.yaml")
     paper = load_config(REPO / "config/paper.yaml")

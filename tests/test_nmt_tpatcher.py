@@ -112,3 +112,11 @@ def test_memory_must_be_non_empty():
         NmtTPatcher(tiny_marian(), tok, _params(memory_size=60), _corpus(60), [], seed=0)
     with pytest.raises(ConfigError, match="nmt.tpatcher.lrr"):
         _params(lrr=0.1)
+
+
+def test_memory_unique_is_refused():
+    """The SME-only memory_unique switch: the NMT undo cuts the memory rows, so its configs refuse it."""
+    from editlab.nmt.tpatcher import NmtTPatcherHyperParams
+
+    with pytest.raises(ConfigError, match=r"config key 'nmt.tpatcher.memory_unique': not supported"):
+        NmtTPatcherHyperParams.from_config({"memory_unique": True})

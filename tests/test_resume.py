@@ -35,9 +35,9 @@ def _one_thread():
 
 
 def strip_wall_clock(value):
-    """A result with its wall-clock keys removed (everything else must match exactly)."""
+    """A result with its wall-clock keys and memory readings removed (everything else must match exactly)."""
     if isinstance(value, dict):
-        return {k: strip_wall_clock(v) for k, v in value.items() if "seconds" not in k}
+        return {k: strip_wall_clock(v) for k, v in value.items() if "seconds" not in k and "rss" not in k}
     if isinstance(value, list):
         return [strip_wall_clock(v) for v in value]
     return value

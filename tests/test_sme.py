@@ -85,7 +85,7 @@ def test_tpatcher_stream_contract_and_determinism(tmp_path, task):
     run_stream(task, "tpatcher", config, files, tmp_path / "b", "fold0")
     edits, curve, summary = _read(tmp_path / "a")
     edits_b, curve_b, summary_b = _read(tmp_path / "b")
-    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa: E731
+    strip = lambda rows: [{k: v for k, v in r.items() if k not in ("seconds", "peak_rss_mb")} for r in rows]  # noqa: E731
     assert strip(edits) == strip(edits_b) and curve == curve_b
     assert {k: v for k, v in summary.items() if "seconds" not in k} == \
            {k: v for k, v in summary_b.items() if "seconds" not in k}
@@ -188,3 +188,78 @@ def test_split_keeps_an_edit_whose_only_rephrase_is_the_question():
     data = [Example(f"t{i}", f"q{i}?", ("a",), (f"q{i}?",)) for i in range(100)]
     cfg = SplitConfig(train=0.8, val=0.1, edit=0.1, trainr_size=10, memory_size=10, n_folds=2)
     assert len(make_splits(data, [], cfg, seed=0).edit) == 10
+
+
+def test_long_stream_stops_at_max_edits_and_logs_its_growth(tmp_path):
+    """sme.long_stream.max_edits (config/scale.yaml) stops the long stream after that many edits, per method;
+    a fold ignores it. Every edit logs the patches after it (the running sum of n_neurons), T-Patcher's
+    memory rows (each edit adds its 8-copy update) and the peak resident memory so far."""
+    files = _write_world(tmp_path, "zsre")
+    config = _config()
+    config["sme"]["long_stream"] = {"enabled": True, "methods": ["tpatcher", "ft"], "max_edits": {"tpatcher": 2}}
+    run_stream("zsre", "tpatcher", config, files, tmp_path / "long", "long")
+    edits, curve, summary = _read(tmp_path / "long")
+    assert summary["n_edits"] == 2 and curve[-1]["n_edits"] == 2 and edits[-1]["was_error"]
+    assert summary["n_visited"] == len(edits) < 4 or sum(e["was_error"] for e in edits) == 2
+    done = [e for e in edits if e["was_error"]]
+    assert [e["n_patches"] for e in done] == list(np.cumsum([e["n_neurons"] for e in done]))
+    assert done[0]["memory_rows"] < done[1]["memory_rows"]
+    assert all(e["peak_rss_mb"] > 0 for e in done)
+    assert not any("peak_rss_mb" in e for e in edits if not e["was_error"])
+    run_stream("zsre", "tpatcher", config, files, tmp_path / "fold", "fold0")   # a fold visits everything
+    assert _read(tmp_path / "fold")[2]["n_visited"] == 4
+    run_stream("zsre", "ft", config, files, tmp_path / "ft", "long")            # no limit for ft here
+    assert _read(tmp_path / "ft")[2]["n_visited"] == 4
+    config["sme"]["long_stream"]["max_edits"] = 0
+    with pytest.raises(ConfigError, match=r"sme.long_stream.max_edits': must be a positive integer"):
+        run_stream("zsre", "tpatcher", config, files, tmp_path / "bad", "long")
+
+
+def test_checkpoint_reuses_the_edited_sets_queries_bit_for_bit():
+    """CachedPath.correct_growing: the checkpoint's ER over the edits so far reuses the queries of its full
+    chunks; the answers are correct()'s, bit for bit, however the list and the patches grow."""
+    from test_tpatcher import _setup
+
+    from editlab.editors.tpatcher import TPatcher, TPatcherParams
+
+    site, ops, path, examples = _setup("zsre")
+    path.batch_size = 2
+    editor = TPatcher(TPatcherParams(max_steps=20, val_every=10, val_start=20), seed=0)
+    editor.prepare(path, examples[3:], examples[4:])
+    cache: list = []
+    for n in range(1, len(examples) + 1):
+        grown = examples[:n]
+        assert path.correct_growing(grown, cache) == path.correct(grown)
+        assert len(cache) == n // 2
+        if n <= 2:
+            editor.edit(examples[n - 1], n - 1)   # patches change the answers, not the cached queries
+    fresh = path.chunked_queries(examples[:len(cache) * 2])
+    assert len(fresh) == len(cache) and all(torch.equal(a[0], b[0]) for a, b in zip(cache, fresh))
+
+
+def test_scale_stream_figure_from_tiny_long_streams(tmp_path):
+    """The scale profile's figure and its cost summary on real (tiny) long streams of both methods."""
+    from editlab.plots.scale_stream import cost_growth, edit_costs, plot_scale_stream, seconds_at_patches
+    from editlab.results.settings import ReportSettings
+
+    runs = {}
+    for task in ("fever", "zsre"):
+        (tmp_path / task).mkdir()
+        files = _write_world(tmp_path / task, task)
+        config = _config()
+        config["sme"]["tpatcher"]["memory_unique"] = True
+        runs[task] = {}
+        for method in ("tpatcher", "ft"):
+            out = tmp_path / task / method
+            run_stream(task, method, config, files, out, "long")
+            runs[task][method] = (str(out / "edits.jsonl"), str(out / "curve.jsonl"))
+    costs = edit_costs(runs["zsre"]["tpatcher"][0])
+    assert list(costs.columns) == ["edit", "n_patches", "seconds", "peak_rss_mb"] and len(costs) >= 2
+    assert costs["n_patches"].is_monotonic_increasing and (costs["peak_rss_mb"] > 0).all()
+    growth = cost_growth(costs)
+    assert growth["n_edits"] == len(costs) and growth["ratio"] == pytest.approx(growth["last"] / growth["first"])
+    at = seconds_at_patches(costs, [1, 10 ** 6])
+    assert at[1] is not None and at[10 ** 6] is None
+    pdf, png = tmp_path / "scale_stream.pdf", tmp_path / "scale_stream.png"
+    plot_scale_stream(runs, ["tpatcher", "ft"], ReportSettings.from_config({"dpi": 60}), pdf, png, "test")
+    assert pdf.read_bytes()[:4] == b"%PDF" and png.read_bytes()[:4] == b"\x89PNG"

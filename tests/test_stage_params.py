@@ -49,7 +49,8 @@ JOB_READS = Path(__file__).resolve().parent / "job_reads.py"
 def old_params(rule: str, wc: Mapping[str, str], config: Mapping[str, Any]) -> dict[str, Any]:
     """A frozen copy of the params expressions of workflow/rules/*.smk and common.smk before the library
     declared them (commit 0b99544, plus the download_cao / prefetch_hub / ingest files / nmt revision params of
-    0b3d6b9), for one job; `code` left out (tests/test_stages.py checks it)."""
+    0b3d6b9 and the long-stream max_edits / scale figure params of the scale profile), for one job; `code` left
+    out (tests/test_stages.py checks it)."""
     layout = Layout.from_config(config)
     name, tasks = config["name"], ["fever", "zsre"]
 
@@ -86,6 +87,12 @@ def old_params(rule: str, wc: Mapping[str, str], config: Mapping[str, Any]) -> d
         section = {"ft": "ft", "tpatcher": "tpatcher"}.get(wc["method"], "rome")
         return {"locus": {wc["task"]: nmt["locus"][wc["task"]]}, section: nmt.get(section, {}), "eval": nmt["eval"]}
 
+    def long_stream_limit(method):
+        if wc["stream"] != "long":
+            return None
+        limit = (config["sme"].get("long_stream") or {}).get("max_edits")
+        return limit.get(method) if isinstance(limit, dict) else limit
+
     def cao_key(name):
         return {CAO_FILES[k][1]: k for k in cao_downloads(config["data"])}[name]
 
@@ -104,8 +111,10 @@ def old_params(rule: str, wc: Mapping[str, str], config: Mapping[str, Any]) -> d
         "splits": lambda: {"split": config["splits"][wc["task"]], "seed": seed},
         "fold": lambda: {"n_folds": config["splits"][wc["task"]]["n_folds"], "seed": seed},
         "base_model": lambda: {"base": config["base"][wc["task"]], "seed": seed},
-        "sme_tpatcher": lambda: {"method": "tpatcher", "sme": sme_settings("tpatcher"), "seed": seed},
-        "sme_baseline": lambda: {"method": wc["method"], "sme": sme_settings(wc["method"]), "seed": seed},
+        "sme_tpatcher": lambda: {"method": "tpatcher", "sme": sme_settings("tpatcher"),
+                                 "max_edits": long_stream_limit("tpatcher"), "seed": seed},
+        "sme_baseline": lambda: {"method": wc["method"], "sme": sme_settings(wc["method"]),
+                                 "max_edits": long_stream_limit(wc["method"]), "seed": seed},
         "edit_speed": lambda: {"settings": config["report"]["edit_speed_settings"], "sme": sme_settings("tpatcher")},
         "aggregate_sme_method": lambda: {"report": report_section()},
         "cost_sme_method": lambda: {"report": report_section()},
@@ -119,6 +128,10 @@ def old_params(rule: str, wc: Mapping[str, str], config: Mapping[str, Any]) -> d
             "report": report_section(), "profile": name},
         "fig_patch_activations": lambda: {"fold": heatmap_fold(), "report": report_section(), "profile": name},
         "fig_long_stream": lambda: {
+            "runs": {t: {m: (layout.sme_file(t, m, "long", "edits.jsonl"), layout.sme_file(t, m, "long", "curve.jsonl"))
+                         for m in long_stream_methods()} for t in tasks},
+            "methods": long_stream_methods(), "report": report_section(), "profile": name},
+        "fig_scale_stream": lambda: {
             "runs": {t: {m: (layout.sme_file(t, m, "long", "edits.jsonl"), layout.sme_file(t, m, "long", "curve.jsonl"))
                          for m in long_stream_methods()} for t in tasks},
             "methods": long_stream_methods(), "report": report_section(), "profile": name},

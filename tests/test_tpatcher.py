@@ -397,3 +397,81 @@ def test_fever_classifier_reads_the_pooled_vector_without_dropout():
     model, _ = new_base_model("fever", {"source": "scratch", "arch": arch, "classifier_dropout": 0.1},
                               [c for c, _ in CLAIMS])
     assert model.dropout.p == 0.1
+
+
+def _stream_of_edits(task, unique, n_edits=4, top_k=1000):
+    """`n_edits` sequential edits of the fixture's examples (the memory grows after each)."""
+    site, ops, path, examples = _setup(task)
+    editor = TPatcher(_edit_params(max_steps=60, memory_unique=unique, memory_top_k=top_k), seed=0)
+    editor.prepare(path, examples[3:], examples[4:])
+    outcomes = [editor.edit(examples[i % len(examples)], i) for i in range(n_edits)]
+    return site, editor, outcomes
+
+
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+@pytest.mark.parametrize("top_k", [1000, 6])   # 6: fewer than the memory rows, the loss reads only the largest
+def test_distinct_memory_rows_give_the_same_edits(task, top_k):
+    """memory_unique (config/scale.yaml): the memory loss runs on the distinct rows of each edit's update (its
+    copies repeat the same queries) and repeats their pre-activations, so the memory loss is the same and
+    the stream makes the same edits; only the order in which the gradient sums the repeated rows differs."""
+    site_a, full, out_a = _stream_of_edits(task, unique=False, top_k=top_k)
+    site_b, unique, out_b = _stream_of_edits(task, unique=True, top_k=top_k)
+    assert [(o.n_neurons, o.steps, o.info["stopped_early"]) for o in out_a] == \
+           [(o.n_neurons, o.steps, o.info["stopped_early"]) for o in out_b]
+    assert torch.equal(full.memory.train, unique.memory.train) and torch.equal(full.memory.val, unique.memory.val)
+    for name in ("keys", "biases", "values"):
+        torch.testing.assert_close(getattr(site_a.bank, name), getattr(site_b.bank, name), rtol=1e-5, atol=1e-6)
+    # The distinct rows are far fewer: FEVER one row per edit instead of 8, zsRE T instead of 8T - 2.
+    distinct, index = unique.memory._distinct["train"]
+    n_base = unique.memory.train.shape[0] - unique.memory.n_added
+    assert distinct.shape[0] - n_base <= unique.memory.n_added // 7
+    assert torch.equal(distinct[index], unique.memory.train)
+    # The largest pre-activations read off the distinct rows are those of all rows.
+    keys = torch.randn(3, distinct.shape[1])
+    top = unique.memory.pre_activation("train", lambda rows: rows @ keys.T, top=10)
+    torch.testing.assert_close(top, torch.topk(unique.memory.train @ keys.T, 10, dim=0).values, rtol=1e-6, atol=1e-6)
+    # Loss and gradient of a new patch against the grown memory: equal up to summation order.
+    grads = []
+    for site, editor in ((site_a, full), (site_b, unique)):
+        torch.manual_seed(1)
+        keys = torch.nn.Parameter(torch.randn(3, site.bank.keys.shape[1]))
+        acts = editor.memory.pre_activation("train", lambda rows, keys=keys: rows @ keys.T, top=12)
+        loss = memory_loss(acts, torch.ones(1, 3), 3.0, -3.0, 12, 12, 8)
+        loss.backward()
+        grads.append((loss.detach(), keys.grad))
+    torch.testing.assert_close(grads[0][0], grads[1][0], rtol=1e-6, atol=0)
+    torch.testing.assert_close(grads[0][1], grads[1][1], rtol=1e-5, atol=1e-7)
+
+
+def test_distinct_memory_survives_a_resume():
+    """A resumed editor re-adds the memory edit by edit, so its distinct rows are those of the unstopped one."""
+    site, editor, _ = _stream_of_edits("zsre", unique=True, n_edits=3)
+    snap = editor.snapshot()
+    site2, ops2, path2, examples2 = _setup("zsre")
+    again = TPatcher(_edit_params(max_steps=60, memory_unique=True), seed=0)
+    again.prepare(path2, examples2[3:], examples2[4:])
+    again.restore(snap, [])
+    for name in ("train", "val"):
+        for a, b in zip(editor.memory._distinct[name], again.memory._distinct[name]):
+            assert torch.equal(a, b)
+    assert again.memory.sizes == editor.memory.sizes and again.memory.n_added == editor.memory.n_added
+
+
+def test_append_rows_is_cat_and_keeps_earlier_views():
+    """The memory's growth buffer: every append gives torch.cat's values; a prefix (the NMT undo truncates
+    the memory this way) is appended to as torch.cat would, and views taken earlier keep their rows."""
+    from editlab.editors.tpatcher import append_rows
+
+    torch.manual_seed(0)
+    grown = want = torch.randn(5, 3)
+    views = []
+    for i in range(40):
+        rows = torch.randn(i % 7, 3)
+        grown, want = append_rows(grown, rows), torch.cat([want, rows])
+        assert torch.equal(grown, want)
+        views.append((grown, want.clone()))
+    grown, want = grown[:20], want[:20]                  # truncated, then grown again
+    grown, want = append_rows(grown, torch.ones(9, 3)), torch.cat([want, torch.ones(9, 3)])
+    assert torch.equal(grown, want)
+    for view, rows in views[:3]:
+        assert torch.equal(view, rows)

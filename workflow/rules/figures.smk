@@ -147,3 +147,39 @@ rule fig_cost:
         code=STAGE_CODE("fig_cost"),
     script:
         "../scripts/fig_cost.py"
+
+
+# The scale profile's figure (config/scale.yaml): metrics against the number of edits along the long streams,
+# and seconds per edit and peak memory against the number of patches (edits.jsonl's per-edit fields).
+rule fig_scale_stream:
+    input:
+        edits=[
+            LAYOUT.sme_file(t, m, "long", "edits.jsonl")
+            for t in TASKS
+            for m in TARGETS.long_stream_methods()
+        ],
+        curves=[
+            LAYOUT.sme_file(t, m, "long", "curve.jsonl")
+            for t in TASKS
+            for m in TARGETS.long_stream_methods()
+        ],
+    output:
+        pdf=LAYOUT.figure("scale_stream", "pdf"),
+        png=report(
+            LAYOUT.figure("scale_stream", "png"),
+            caption="../report/scale_stream.rst",
+            category="SME figures",
+            labels={"figure": "scale stream", "task": "all"},
+        ),
+    log:
+        f"{LOGS}/figures/scale_stream.log",
+    conda:
+        "../../envs/plot.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    params:
+        **STAGE_PARAMS("fig_scale_stream"),
+        code=STAGE_CODE("fig_scale_stream"),
+    script:
+        "../scripts/fig_scale_stream.py"

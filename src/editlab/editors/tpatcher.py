@@ -6,8 +6,8 @@ transformer_patcher.md lists them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -49,6 +49,10 @@ class TPatcherParams:
     value_scale: float = param(10.0, "init of the value scale s (reference amplify_con 10)")
     max_neurons: int = param(5, "zsRE: at most this many neurons per edit (one per wrong target token)", minimum=1)
     update_memory: bool = param(True, "append each edit's queries to both memories")
+    memory_unique: bool = param(False, "compute the memory loss's pre-activations once per distinct row of an "
+                                "edit's memory update (its copies repeat the same rows: 8x fewer rows) and "
+                                "repeat them: the same loss, its gradient summed in another order (round-off); "
+                                "for streams of thousands of edits (config/scale.yaml)")
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any], task: str) -> TPatcherParams:
@@ -75,18 +79,85 @@ def memory_update_rows(eval_queries: torch.Tensor, single: Encoded, copies: int)
     return eval_queries[mask].repeat(copies, 1)[1:-1]
 
 
+def append_rows(current: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """`torch.cat([current, rows])`, the same values, at amortised cost of `rows` alone: the result is a prefix
+    view of a buffer with spare capacity (doubling), which the next call fills in place. The memory grows
+    by every edit, so copying all of it per edit would cost the square of the stream length. A view taken
+    earlier keeps its rows, unless the tensor was cut below its end and grown again (the NMT undo cuts the
+    memory, and keeps no longer view)."""
+    n, extra = int(current.shape[0]), int(rows.shape[0])
+    base = current._base
+    if (base is not None and current.is_contiguous() and base.is_contiguous() and base.dtype == current.dtype
+            and base.data_ptr() == current.data_ptr() and base.shape[1:] == current.shape[1:]
+            and base.shape[0] >= n + extra):
+        base[n:n + extra] = rows
+        return base[:n + extra]
+    buffer = torch.empty((max(n + extra, 2 * n, 16), *current.shape[1:]), dtype=current.dtype, device=current.device)
+    buffer[:n] = current
+    buffer[n:n + extra] = rows
+    return buffer[:n + extra]
+
+
 @dataclass
 class PatchMemory:
-    """Queries the new neurons must stay silent on; grows by each edit's own queries."""
+    """Queries the new neurons must stay silent on; grows by each edit's own queries.
+
+    `unique`: besides the rows themselves, each memory keeps its distinct rows and, per row, the distinct
+    row it repeats (an edit's update repeats the same queries once per copy), so that `pre_activation`
+    runs on the distinct rows only. Rows are deduplicated within one `add` (one edit), so that a resumed
+    stream, which re-adds edit by edit (`sizes`), sums in the same order as one that was never stopped.
+    """
 
     train: torch.Tensor
     val: torch.Tensor
     n_added: int = 0
+    unique: bool = False
+    sizes: list[int] = field(default_factory=list)     # rows of each `add`, in order
+    # unique: per memory, its distinct rows, the distinct row of each of its rows, and each distinct row's count
+    _distinct: dict[str, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict, repr=False)
+    _counts: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.unique:
+            for name in ("train", "val"):
+                rows = getattr(self, name)
+                self._distinct[name] = (rows, torch.arange(rows.shape[0], device=rows.device))
+                self._counts[name] = torch.ones(rows.shape[0], dtype=torch.long, device=rows.device)
 
     def add(self, rows: torch.Tensor) -> None:
-        self.train = torch.cat([self.train, rows])
-        self.val = torch.cat([self.val, rows])
+        self.train = append_rows(self.train, rows)
+        self.val = append_rows(self.val, rows)
         self.n_added += int(rows.shape[0])
+        self.sizes.append(int(rows.shape[0]))
+        if self.unique:
+            distinct, inverse = torch.unique(rows, dim=0, return_inverse=True)
+            counts = torch.bincount(inverse, minlength=distinct.shape[0])
+            for name, (have, index) in self._distinct.items():
+                self._distinct[name] = (append_rows(have, distinct), append_rows(index, inverse + have.shape[0]))
+                self._counts[name] = append_rows(self._counts[name], counts)
+
+    def pre_activation(self, name: str, fn: Callable[[torch.Tensor], torch.Tensor], top: int | None = None
+                       ) -> torch.Tensor:
+        """`fn` (row-wise, [rows, d] -> [rows, n]) on the rows of memory `name` ("train" or "val"), [M, n].
+
+        `top` (unique mode): per column only the `top` largest values of the M rows, sorted, where M > `top`:
+        the same values that `torch.topk(fn(rows), top, dim=0)` gives, read off the distinct rows (their
+        largest values, each repeated as often as its row occurs), so no M-row tensor is built. The memory
+        loss only ever reads the largest ones (`losses.memory_loss`).
+        """
+        rows = getattr(self, name)
+        if not self.unique:
+            return fn(rows)
+        distinct, index = self._distinct[name]
+        if index.shape[0] != rows.shape[0]:
+            raise RuntimeError("PatchMemory(unique=True): the rows were changed outside add()")
+        acts = fn(distinct)
+        if top is None or rows.shape[0] <= top:
+            return acts[index]
+        values, which = torch.topk(acts, min(top, acts.shape[0]), dim=0)
+        counts = self._counts[name][which]
+        return torch.stack([torch.repeat_interleave(values[:, j], counts[:, j])[:top] for j in range(acts.shape[1])],
+                           dim=1)
 
 
 class TPatcher:
@@ -100,7 +171,7 @@ class TPatcher:
 
     def prepare(self, path: Any, memory: Sequence[Example], val: Sequence[Example]) -> None:
         self.path = path
-        self.memory = PatchMemory(path.memory_rows(memory), path.memory_rows(val))
+        self.memory = PatchMemory(path.memory_rows(memory), path.memory_rows(val), unique=self.params.memory_unique)
 
     def snapshot(self) -> dict[str, Any]:
         """What a resumed stream needs (between edits): the committed patches, the memory growth (the base
@@ -110,15 +181,19 @@ class TPatcher:
             raise RuntimeError("snapshot between edits only (a patch is being trained)")
         added = self.memory.train[self.memory.train.shape[0] - self.memory.n_added:]
         return {"keys": bank.keys.clone(), "biases": bank.biases.clone(), "values": bank.values.clone(),
-                "owner": bank.owner.clone(), "memory_added": added.clone(), "generator": self.generator.get_state()}
+                "owner": bank.owner.clone(), "memory_added": added.clone(), "memory_sizes": list(self.memory.sizes),
+                "generator": self.generator.get_state()}
 
     def restore(self, snap: dict[str, Any], edited: Sequence[Example]) -> None:
         """Undo of `snapshot` on a freshly prepared editor."""
         bank = self.path.site.bank
         for name in ("keys", "biases", "values", "owner"):
             setattr(bank, name, snap[name].to(getattr(bank, name).device))
-        if snap["memory_added"].shape[0]:
-            self.memory.add(snap["memory_added"].to(self.memory.train.device))
+        added = snap["memory_added"].to(self.memory.train.device)
+        # edit by edit, as they were added (a snapshot without sizes: one block)
+        for rows in torch.split(added, snap.get("memory_sizes") or [added.shape[0]]):
+            if rows.shape[0]:
+                self.memory.add(rows)
         self.generator.set_state(snap["generator"])
 
     def _edit_acts(self, h: torch.Tensor, positions: list[int]) -> torch.Tensor:
@@ -130,13 +205,15 @@ class TPatcher:
         return acts[:, idx, torch.arange(len(positions), device=h.device)]
 
     def _losses(self, logits: torch.Tensor, h: torch.Tensor, labels: torch.Tensor, positions: list[int],
-                memory: torch.Tensor, identical_copies: bool = False) -> dict[str, torch.Tensor]:
+                memory: str, identical_copies: bool = False) -> dict[str, torch.Tensor]:
         """`identical_copies`: h holds the same query in every copy (a view): the memory loss then runs on one
         copy standing for all (exact); the activation loss keeps the copies, whose tied top-k entries
         decide which of several neurons at the same value receive the gradient."""
         p = self.params
         edit_acts = self._edit_acts(h, positions)
-        memory_acts = self.path.site.bank.new_pre_activation(memory)
+        # unique memory: only the largest activations per neuron, all the memory loss reads (its exact shortcut)
+        memory_acts = self.memory.pre_activation(memory, self.path.site.bank.new_pre_activation,
+                                                 top=p.memory_top_k)
         distinct, repeats = (edit_acts[:1], edit_acts.shape[0]) if identical_copies else (edit_acts, 1)
         parts = {
             "edit": self.path.ops.loss(logits, labels),
@@ -172,7 +249,7 @@ class TPatcher:
         while step < p.max_steps and not stopped:
             step += 1
             logits, h, enc = path.forward(inputs, training=True, static_ffn=True)
-            losses = self._losses(logits, h, enc.labels, positions, self.memory.train, inputs.identical_copies)
+            losses = self._losses(logits, h, enc.labels, positions, "train", inputs.identical_copies)
             optimizer.zero_grad(set_to_none=True)
             losses["total"].backward()
             torch.nn.utils.clip_grad_norm_(trainable, p.grad_clip, foreach=True)
@@ -184,7 +261,7 @@ class TPatcher:
                     # so its memory loss counts every memory activation once per copy.
                     one = h.shape[0] == 1   # one row: a view over the copies, the memory loss on one copy
                     h = h.expand(p.copies, *h.shape[1:]) if one else h.repeat(p.copies, *[1] * (h.dim() - 1))
-                    val = self._losses(logits, h, enc.labels, positions, self.memory.val, identical_copies=one)
+                    val = self._losses(logits, h, enc.labels, positions, "val", identical_copies=one)
                     ok = bool(path.ops.row_correct(logits, enc.labels).all())
                 scheduler.step(float(val["edit"]))
                 last = {k: float(v) for k, v in val.items()}

@@ -48,6 +48,9 @@ class NmtTPatcherHyperParams:
         hp = from_section(cls, section, "nmt.tpatcher")
         if hp.memory_size < 1 or hp.val_size < 1:
             raise ConfigError("config key 'nmt.tpatcher.memory_size' / 'val_size': must be at least 1")
+        if hp.patch.memory_unique:   # the NMT undo truncates the memory rows, which the distinct-row index follows not
+            raise ConfigError("config key 'nmt.tpatcher.memory_unique': not supported by the NMT T-Patcher "
+                              "(its undo truncates the memory); set it to false")
         return hp
 
 

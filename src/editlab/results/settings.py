@@ -9,7 +9,9 @@ from typing import Any
 from editlab.config import check_keys, from_section, param
 from editlab.errors import ConfigError
 
-FIGURE_KINDS = ("sme_curves", "patch_activations", "long_stream", "cost")
+DEFAULT_FIGURES = ("sme_curves", "patch_activations", "long_stream", "cost")
+# scale_stream: the long streams' metrics against edits and cost against patches (config/scale.yaml)
+FIGURE_KINDS = (*DEFAULT_FIGURES, "scale_stream")
 
 
 @dataclass(frozen=True)
@@ -19,8 +21,9 @@ class ReportSettings:
     interval_level: float = param(0.95, "coverage of the Student-t interval across folds in tables and curve bands",
                                   exclusiveMinimum=0, exclusiveMaximum=1)
     figures: tuple[str, ...] = param(
-        FIGURE_KINDS, "figures to make; long_stream also needs sme.long_stream.enabled, patch_activations needs "
-        "tpatcher among sme.methods", uniqueItems=True, items={"enum": list(FIGURE_KINDS)})
+        DEFAULT_FIGURES, "figures to make; long_stream and scale_stream also need sme.long_stream.enabled, "
+        "patch_activations needs tpatcher among sme.methods; with no sme.methods only long_stream and "
+        "scale_stream are made", uniqueItems=True, items={"enum": list(FIGURE_KINDS)})
     heatmap_fold: int = param(0, "fold whose activations.npz the heat map shows", minimum=0)
     heatmap_max_edits: int = param(200, "at most this many edit columns (the first of the stream) in the heat map, "
                                    "so cells stay visible", minimum=1)

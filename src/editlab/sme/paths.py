@@ -87,6 +87,11 @@ class ExecutionPath:
     def correct(self, examples: Sequence[Example]) -> list[bool]:
         raise NotImplementedError
 
+    def correct_growing(self, examples: Sequence[Example], cache: list[tuple[torch.Tensor, Encoded]]) -> list[bool]:
+        """`correct(examples)` for a list that only grows between calls (a stream's edits so far); `cache` is
+        the caller's, one per such list. Here no reuse; the cached path keeps the queries of its full chunks."""
+        return self.correct(examples)
+
     def register_set(self, name: str, examples: Sequence[Example]) -> None:
         self._sets[name] = (list(examples), [])
 
@@ -171,6 +176,20 @@ class CachedPath(ExecutionPath):
 
     def set_correct(self, name: str) -> list[bool]:
         return self._correct_from(self.set_queries(name), len(self._sets[name][0]))
+
+    def correct_growing(self, examples: Sequence[Example], cache: list[tuple[torch.Tensor, Encoded]]) -> list[bool]:
+        """The same chunks of `batch_size` as `correct`, hence the same result bit for bit, but the queries of
+        every full chunk (patch-independent, and unchanged while the list only grows) are computed once and
+        kept in `cache`: a checkpoint then encodes at most one chunk instead of every edit so far."""
+        if not examples:
+            return []
+        examples = list(examples)
+        n_full = len(examples) // self.batch_size
+        while len(cache) < n_full:
+            start = len(cache) * self.batch_size
+            cache.append(self.queries(examples[start:start + self.batch_size]))
+        rest = examples[n_full * self.batch_size:]
+        return self._correct_from(cache[:n_full] + ([self.queries(rest)] if rest else []), len(examples))
 
 
 class ReferencePath(ExecutionPath):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import random
+import resource
+import sys
 import time
 import zlib
 from collections.abc import Mapping, Sequence
@@ -157,11 +159,30 @@ def _max_pre_activation(path: ExecutionPath, examples: Sequence[Example]) -> np.
     return torch.cat(cols).T.float().cpu().numpy()
 
 
+def peak_rss_mb() -> float:
+    """The process's peak resident memory so far, in MiB (ru_maxrss: KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
+def edit_limit(sme: Mapping[str, Any], fold: str, method: str) -> int | None:
+    """`sme.long_stream.max_edits` for the long stream (it stops after that many edits; one number for every
+    method, or one per method); None for a fold or where it is unset."""
+    limit = (sme.get("long_stream") or {}).get("max_edits") if fold == "long" else None
+    key = "sme.long_stream.max_edits"
+    if isinstance(limit, Mapping):
+        limit, key = limit.get(method), f"{key}.{method}"
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ConfigError(f"config key '{key}': must be a positive integer or null, got {limit!r}")
+    return limit
+
+
 def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping[str, Any], out_dir: str | Path,
                fold: str, *, path_name: str | None = None, threads: int = 1) -> dict[str, Any]:
     device = configure_torch(config, threads)
     sme = config.get("sme") or {}
     params = SMEParams.from_config(sme, task)
+    max_edits = edit_limit(sme, fold, method)
     path_name = path_name or params.path
     seed = stream_seed(int(config["seed"]), task, method, fold)
     torch.manual_seed(seed)
@@ -195,16 +216,22 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
         state = resume_from(blob, editor, data.stream)
         log.info("resumed from %s at position %d (%d edits)", resume_file, state.position, state.n_edits)
     edited: list[Example] = edited_examples(state, data.stream)
+    edited_queries: list[Any] = []   # the growing list's cached chunks (ExecutionPath.correct_growing)
+    # running counts for the progress line, so that a visit does not rescan every record so far
+    n_done = sum(bool(r["was_error"]) for r in state.records)
+    n_success = sum(bool(r["success"]) for r in state.records if r["was_error"])
 
     def checkpoint() -> dict[str, Any]:
         train_after, test_after = _accuracies(path)
         acc = {"train_before": train_before, "test_before": test_before, "train_after": train_after,
                "test_after": test_after}
-        return stream_metrics(state.records, path.correct(edited), acc) | {
+        return stream_metrics(state.records, path.correct_growing(edited, edited_queries), acc) | {
             "train_acc": train_after, "test_acc": test_after}
 
     bar = Progress(len(data.stream) - state.position, f"SME {task}/{method}/{fold}", unit="examples", logger=log)
     for index in range(state.position, len(data.stream)):
+        if max_edits is not None and state.n_edits >= max_edits:
+            break
         example = data.stream[index]
         was_error = not path.correct([example])[0]
         record: dict[str, Any] = {"index": index, "id": example.id, "was_error": was_error, "success": None,
@@ -218,13 +245,20 @@ def run_stream(task: str, method: str, config: Mapping[str, Any], files: Mapping
                           n_gr=len(eqs),
                           n_neurons=outcome.n_neurons, steps=outcome.steps, seconds=seconds,
                           stopped_early=outcome.info.get("stopped_early"))
+            # growth along the stream (config/scale.yaml's figure): patches and memory rows after this edit,
+            # and the process's peak resident memory so far
+            record.update(n_patches=site.bank.n_committed, peak_rss_mb=peak_rss_mb())
+            memory = getattr(editor, "memory", None)
+            if hasattr(memory, "train"):
+                record["memory_rows"] = int(memory.train.shape[0])
             state.seconds += seconds
+            n_done += 1
+            n_success += bool(record["success"])
             state.edit_ids.append(example.id)
             edited.append(example)
         state.records.append(record)
         state.position = index + 1
-        done = [r for r in state.records if r["was_error"]]
-        bar.update(edits=state.n_edits, SR=sum(bool(r["success"]) for r in done) / len(done) if done else 1.0,
+        bar.update(edits=state.n_edits, SR=n_success / n_done if n_done else 1.0,
                    s_per_edit=state.seconds / state.n_edits if state.n_edits else 0.0)
         if was_error and state.n_edits % params.checkpoint_every == 0:
             state.curve.append(checkpoint())

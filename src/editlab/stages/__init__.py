@@ -56,6 +56,7 @@ STAGES = _stages(
     Stage("fig_sme_curves"),
     Stage("fig_patch_activations"),
     Stage("fig_long_stream"),
+    Stage("fig_scale_stream"),
     Stage("fig_cost"),
     Stage("nmt_toy_data"),
     Stage("nmt_hub_data", torch=True),

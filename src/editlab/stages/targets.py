@@ -20,6 +20,7 @@ from typing import Any
 
 from editlab.config import from_section, param
 from editlab.editors import methods
+from editlab.editors import methods as editor_methods  # the field `methods` shadows it in the class body
 from editlab.errors import ConfigError
 from editlab.layout import NMT_RANK_ONE_METHODS, NMT_TASK_FILES, TASKS, Layout
 from editlab.results.settings import ReportSettings
@@ -37,6 +38,10 @@ class LongStreamSettings:
     enabled: bool = param(description="run the long streams (and the long_stream figure)")
     methods: tuple[str, ...] = param(("tpatcher", "ft"), "SME methods run on the long stream", uniqueItems=True,
                                      items={"enum": list(methods("sme"))})
+    max_edits: dict[str, int] | None = param(
+        None, "the long stream of a method stops after this many edits (null or absent: it visits every edit "
+        "example); per method, e.g. {tpatcher: 2000, ft: 1000} (config/scale.yaml)",
+        propertyNames={"enum": list(editor_methods("sme"))}, additionalProperties={"type": "integer", "minimum": 1})
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any] | None) -> LongStreamSettings:
@@ -71,6 +76,12 @@ class Targets:
 
     def long_stream_methods(self) -> list[str]:
         return list(self.long_stream.methods) if self.long_stream.enabled else []
+
+    def long_stream_limit(self, stream: str, method: str) -> int | None:
+        """sme.long_stream.max_edits of a long stream job of `method` (None for a fold or where unset)."""
+        if stream != "long" or self.long_stream.max_edits is None:
+            return None
+        return self.long_stream.max_edits.get(method)
 
     def heatmap_fold(self) -> int:
         """The fold shown in the heat map; it must exist in every task."""
@@ -179,8 +190,12 @@ class Targets:
     def results_targets(self) -> list[str]:
         """Tables and the figures enabled in report.figures (DESIGN §11)."""
         figures = self.report.figures
-        targets = [self.layout.table("sme"), self.layout.table("cost")]
-        targets += self.table_files("table_main") + self.table_files("table_cost")
+        targets: list[str] = []
+        if self.sme_methods():   # the fold streams' tables and figures (config/scale.yaml runs none)
+            targets += [self.layout.table("sme"), self.layout.table("cost")]
+            targets += self.table_files("table_main") + self.table_files("table_cost")
+        else:
+            figures = tuple(f for f in figures if f in ("long_stream", "scale_stream"))
         if "sme_curves" in figures:
             for task in TASKS:
                 targets += self.layout.figure_files(f"sme_curves_{task}")
@@ -189,6 +204,8 @@ class Targets:
                 targets += self.layout.figure_files(f"patch_activations_{task}")
         if "long_stream" in figures and self.long_stream_methods():
             targets += self.layout.figure_files("long_stream")
+        if "scale_stream" in figures and self.long_stream_methods():
+            targets += self.layout.figure_files("scale_stream")
         if "cost" in figures:
             targets += self.layout.figure_files("cost_per_edit")
         return targets
@@ -244,7 +261,7 @@ class Targets:
                 for task in self.nmt_tasks() for method in self.nmt_methods() for kind in ("summary", "sequential")]
 
     def nmt_targets(self) -> list[str]:
-        if "nmt" not in self.config:
+        if "nmt" not in self.config or not self.config["nmt"].get("enabled", True):   # scale.yaml: none
             return []
         layout = self.layout
         return ([layout.table("nmt"), *layout.figure_files("nmt_table", ("md", "tex")),
