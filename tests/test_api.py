@@ -100,7 +100,8 @@ def test_saved_checkpoint_is_the_edited_model_and_revert_is_exact(tiny_dir, tmp_
     with torch.no_grad():
         base_logits = model(**base_batch).logits
     base_state = {k: v.clone() for k, v in model.state_dict().items()}
-    hparams = {"lr": 1e-3} if method == "ft" else {}
+    # the tiny T5 needs a looser clamp of delta than ROME's 4 |v0| for all four edits (README example)
+    hparams = {"lr": 1e-3} if method == "ft" else {"clamp_norm_factor": 8.0} if name == "t5" else {}
     result = editlab.edit(model, tok, [reqs[i] for i in requests], method, memory=memory, progress=False, **hparams)
     assert all(r.success for r in result.records), result.records
     assert any(r.edited for r in result.records)
