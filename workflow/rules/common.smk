@@ -162,15 +162,19 @@ def sme_targets():
     return targets
 
 
-def all_targets():
+def sme_all_targets():
+    """The SME half of the workflow (target rule `sme_all`): base models, folds, streams, tables, figures."""
     targets = base_targets()
     for task in TASKS:
         targets += fold_files(task)
     targets += sme_targets()
     if "sme" in config:  # the editing stage that feeds the results stage is configured
         targets += results_targets()
-    targets += nmt_targets()
     return targets
+
+
+def all_targets():
+    return sme_all_targets() + nmt_targets()
 
 
 # --- NMT rank-one editing (DESIGN §8) ---
