@@ -163,7 +163,7 @@ def sme_targets():
 
 
 def sme_all_targets():
-    """The SME half of the workflow (target rule `sme_all`): base models, folds, streams, tables, figures."""
+    """The SME half of the workflow (the `sme_all` target): base models, folds, streams, tables, figures."""
     targets = base_targets()
     for task in TASKS:
         targets += fold_files(task)
