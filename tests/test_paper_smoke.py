@@ -124,13 +124,13 @@ def test_smoke_run_outputs_and_metrics(smoke_run, name, path):
             for summary in _summaries(run, name, task, method):
                 assert summary["path"] == path and summary["provenance"]["profile"] == name
                 assert summary["n_visited"] > 0
-                for rate in RATES:
-                    value = summary[rate]
-                    assert value is None or (math.isfinite(value) and 0.0 <= value <= 1.0), (task, method, rate)
+                for rate in RATES:   # rates in [0, 1]; TrainR / TestR are after/before ratios (>= 0, may pass 1)
+                    value, high = summary[rate], 1.0 if rate in ("SR", "GR", "ER") else math.inf
+                    assert value is None or (math.isfinite(value) and 0.0 <= value <= high), (task, method, rate)
                 if summary["n_edits"]:
                     assert summary["SR"] is not None and summary["mean_steps"] >= 1
-    n_edits = sum(s["n_edits"] for t in TASKS for m in METHODS for s in _summaries(run, name, t, m))
-    assert n_edits > 0   # the random base models err, so every run edits something
+    for task in TASKS:   # the fixture models err on unseen facts, so both tasks get edits
+        assert sum(s["n_edits"] for m in METHODS for s in _summaries(run, name, task, m)) > 0, task
     table = (run / f"results/{name}/tables/sme.csv").read_text().splitlines()
     assert len(table) > 1
     for stem in ("sme_curves_fever", "sme_curves_zsre", "patch_activations_fever", "patch_activations_zsre",

@@ -119,8 +119,11 @@ def corpus(out: Path) -> list[str]:
 
 
 def _train_pairs(out: Path, task: str) -> list[tuple[str, Any]]:
-    """(input, label) of the fixture's train file: FEVER 1.0 = SUPPORTS, zsRE the answer."""
+    """(input, label) of the first half of the fixture's train file (FEVER 1.0 = SUPPORTS, zsRE the answer):
+    the quick pretraining sees only half, so the workflow's edit split (drawn from the whole file) holds
+    facts the model has not seen, and it errs on some of them."""
     rows = _read_jsonl(out / "kilt" / KILT_NAMES[f"{task}_train"])
+    rows = rows[:len(rows) // 2]
     if task == "fever":
         return [(r["input"], float(r["output"][0]["answer"] == "SUPPORTS")) for r in rows]
     return [(r["meta"]["template_questions"][0], r["output"][0]["answer"]) for r in rows]
