@@ -28,7 +28,8 @@ pytestmark = [pytest.mark.slow]
 PAPER = REPO / "config/paper.yaml"
 SMOKE = {"paper_smoke": REPO / "config/paper_smoke.yaml", "paper_smoke_kilt": REPO / "config/paper_smoke_kilt.yaml"}
 # what each smoke profile switches besides sizes (SWITCH_KEYS), and to what
-SWITCHES = {"paper_smoke": {}, "paper_smoke_kilt": {"data.source": "kilt", "sme.path": "cached"}}
+SWITCHES = {"paper_smoke": {}, "paper_smoke_kilt": {"data.source": "kilt", "sme.path": "cached", "sme.ft.tune": "ffn",
+                                                    "sme.ftkl.tune": "ffn"}}
 TASKS = ("fever", "zsre")
 METHODS = ("tpatcher", "ft", "ftkl")
 RATES = ("SR", "GR", "ER", "TrainR", "TestR")
