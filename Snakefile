@@ -53,3 +53,9 @@ rule all:
     default_target: True
     input:
         TARGETS.all_targets(),
+
+
+# The SME half alone (no NMT jobs): `snakemake ... sme_all` (the paper smoke run, tests/test_paper_smoke.py).
+rule sme_all:
+    input:
+        TARGETS.sme_all_targets(),

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -66,11 +67,10 @@ def ci_gpu_env(workdir: Path) -> dict[str, str]:
     return {"EDITLAB_GPU_SLOTS": str(CI_GPUS), "EDITLAB_GPU_LOCK_DIR": str(workdir.parent / "gpu-locks")}
 
 
-def shared_ci_run(tmp_path_factory, name: str) -> Path:
-    """A workflow copy in which the whole config/ci.yaml workflow has run (`snakemake --configfile
-    config/ci.yaml --resources gpu=2`, EDITLAB_GPU_SLOTS=2, default target), once per test session and
-    `name`: the pytest-xdist workers share one directory, the first to get here runs it under a file lock,
-    the others wait for it and use it.
+def shared_workdir(tmp_path_factory, name: str, build: Callable[[Path], object]) -> Path:
+    """`<session tmp>/<name>/wf` after `build(workdir)` has run there, once per test session and `name`:
+    the pytest-xdist workers share one directory, the first to get here builds it under a file lock, the
+    others wait for it and use it. A failed build is not repeated by the next worker (it re-raises).
     (A session-wide lock, not xdist_group: the groups do not keep tests on one worker with pytest 9.2
     and pytest-xdist 3.8, whose group suffix on node ids no longer takes effect.)"""
     root = tmp_path_factory.getbasetemp()
@@ -81,17 +81,25 @@ def shared_ci_run(tmp_path_factory, name: str) -> Path:
     with open(root / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)       # released when the file closes (or the worker dies)
         if failed.exists():                    # another worker's run failed: do not run it again
-            raise AssertionError(f"the shared ci run {name} failed (in another worker):\n{failed.read_text()}")
+            raise AssertionError(f"the shared run {name} failed (in another worker):\n{failed.read_text()}")
         if not done.exists():
             if workdir.parent.exists():
                 shutil.rmtree(workdir.parent)  # an earlier worker died mid-run
             try:
-                run_snakemake(copy_workflow(workdir), *CI_CONFIG, gpus=CI_GPUS, env_extra=ci_gpu_env(workdir))
+                build(workdir)
             except Exception as exc:
                 failed.write_text(str(exc))
                 raise
             done.write_text("finished\n")     # only after success
     return workdir
+
+
+def shared_ci_run(tmp_path_factory, name: str) -> Path:
+    """A workflow copy in which the whole config/ci.yaml workflow has run (`snakemake --configfile
+    config/ci.yaml --resources gpu=2`, EDITLAB_GPU_SLOTS=2, default target), once per test session and
+    `name` (shared_workdir)."""
+    return shared_workdir(tmp_path_factory, name, lambda workdir: run_snakemake(
+        copy_workflow(workdir), *CI_CONFIG, gpus=CI_GPUS, env_extra=ci_gpu_env(workdir)))
 
 
 @pytest.fixture(scope="session")

@@ -79,6 +79,31 @@ def test_plot_modules_write_pdf_and_png(synthetic, tmp_path):
     assert_figure_files(tmp_path / "s.pdf", tmp_path / "s.png")
 
 
+def test_cost_figure_with_a_task_without_edits(synthetic, tmp_path):
+    """A task whose base model was right on every visited example (n_edits 0, no edited rows) gets an empty
+    panel; before, its log axis had no positive value and matplotlib refused to draw the figure."""
+    import shutil
+
+    cost = {}
+    for t in TASKS:
+        cost[t] = {}
+        for m in METHODS:
+            cost[t][m] = []
+            for k in range(2):
+                edits, summary = fold_file(synthetic, t, m, k, "edits.jsonl"), fold_file(synthetic, t, m, k,
+                                                                                         "summary.json")
+                bench = str(synthetic / "benchmarks" / "out" / NAME / "sme" / t / m / f"fold{k}.tsv")
+                if t == "fever":
+                    rows = [json.loads(line) for line in Path(edits).read_text().splitlines()]
+                    edits, summary = tmp_path / f"{m}{k}.jsonl", tmp_path / f"{m}{k}.json"
+                    edits.write_text("".join(json.dumps({**r, "was_error": False}) + "\n" for r in rows))
+                    shutil.copy(fold_file(synthetic, t, m, k, "summary.json"), summary)
+                    summary.write_text(json.dumps({**json.loads(summary.read_text()), "n_edits": 0}))
+                cost[t][m].append((str(edits), str(summary), bench))
+    plot_cost(cost, ReportSettings(dpi=60), tmp_path / "k.pdf", tmp_path / "k.png", NAME)
+    assert_figure_files(tmp_path / "k.pdf", tmp_path / "k.png")
+
+
 def test_pdf_is_byte_identical_on_rerun(synthetic, tmp_path):
     settings = ReportSettings(dpi=60)
     path = fold_file(synthetic, "fever", "tpatcher", 0, "activations.npz")

@@ -100,6 +100,7 @@ def old_params(rule: str, wc: Mapping[str, str], config: Mapping[str, Any]) -> d
     kilt = config["data"].get("kilt", {}).get("files", {})
     table = {
         "all": lambda: {},
+        "sme_all": lambda: {},
         "mini_data": lambda: {"mini": config["data"].get("mini"), "seed": seed},
         "ingest_cao": lambda: {"data": config["data"], "files": ingest_files(config["data"], layout)},
         "download_cao": lambda: {"key": cao_key(wc["name"]), "data": download_settings(config["data"], cao_key(wc["name"]))},

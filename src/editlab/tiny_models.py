@@ -76,9 +76,9 @@ def bart_tokenizer() -> Any:
                            pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
 
 
-def eos_tokenizer() -> Any:
-    """Marian / T5 convention: pad 0, EOS 1, no BOS."""
-    return _word_tokenizer(_texts(), ["<pad>", "</s>", "<unk>"], "$A </s>", pad_token="<pad>", eos_token="</s>",
+def eos_tokenizer(texts: Sequence[str] | None = None) -> Any:
+    """Marian / T5 convention: pad 0, EOS 1, no BOS; a word vocabulary of `texts` (default: this world's)."""
+    return _word_tokenizer(_texts() if texts is None else texts, ["<pad>", "</s>", "<unk>"], "$A </s>", pad_token="<pad>", eos_token="</s>",
                            unk_token="<unk>")
 
 

@@ -91,6 +91,13 @@ def plot_cost(runs: Mapping[str, Mapping[str, Sequence[tuple[str | Path, str | P
         axes = fig.subplots(1, len(tasks) + bool(edit_speed), squeeze=False)[0]
         for ax, task in zip(axes, tasks):
             edits = per_edit[per_edit["task"] == task]
+            ax.set_title(task_label(task))
+            if not len(edits) and not len(per_fold[per_fold["task"] == task]):
+                # the base model was right on every visited example: nothing to time (and no log axis to draw)
+                ax.text(0.5, 0.5, "no edits", ha="center", va="center", transform=ax.transAxes)
+                ax.set_xticks([])
+                ax.set_yticks([])
+                continue
             if len(edits):
                 sns.boxplot(data=edits, x="method", y="seconds", hue="path", order=order, hue_order=paths,
                             palette=palette, ax=ax, fliersize=1.5, linewidth=0.8, log_scale=True, legend=False)
@@ -99,7 +106,6 @@ def plot_cost(runs: Mapping[str, Mapping[str, Sequence[tuple[str | Path, str | P
                 sns.stripplot(data=folds, x="method", y="seconds", hue="path", order=order, hue_order=paths,
                               dodge=len(paths) > 1, palette={p: "black" for p in paths}, marker="D", size=3.5,
                               jitter=0.08, ax=ax, legend=False)
-            ax.set_title(task_label(task))
             ax.set_xlabel("method")
             ax.set_ylabel("seconds per edit (log scale)")
             log_ticks(ax)

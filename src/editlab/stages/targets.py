@@ -271,13 +271,16 @@ class Targets:
                    for task in self.nmt_tasks() for method in self.nmt_methods() if method in NMT_RANK_ONE_METHODS])
 
     # --- rule all ---
-    def all_targets(self) -> list[str]:
+    def sme_all_targets(self) -> list[str]:
+        """The SME half of the workflow (the `sme_all` target): base models, folds, streams, tables, figures."""
         targets = self.base_targets()
         for task in TASKS:
             targets += self.fold_files(task)
         targets += self.sme_targets()
         if "sme" in self.config:  # the editing stage that feeds the results stage is configured
             targets += self.results_targets()
-        targets += self.nmt_targets()
         return targets
+
+    def all_targets(self) -> list[str]:
+        return self.sme_all_targets() + self.nmt_targets()
 
