@@ -265,8 +265,8 @@ def rule_params() -> dict[str, tuple[str, list[str]]]:
 def test_declared_names_wildcards_and_refusals():
     config = resolve_config([REPO / "config/ci.yaml"])
     params = StageParams(config)
-    fold = params("sme_stream", method="ft")
-    assert list(fold) == ["method", "sme", "seed"] and fold["method"] == "ft"
+    fold = params("sme_stream", method="ft", stream="fold0")
+    assert list(fold) == ["method", "sme", "max_edits", "seed"] and fold["method"] == "ft" and fold["max_edits"] is None
     assert "ft" in fold["sme"] and not {"tpatcher", "ftkl", "methods", "long_stream"} & set(fold["sme"])
     per_job = params("sme_stream")   # the method is the job's wildcard: one function of the wildcards each
     assert all(callable(v) for v in per_job.values())
@@ -377,7 +377,7 @@ def test_sme_fold_jobs_read_no_config_key_outside_their_params(tmp_path):
         assert any(p.startswith("config.base.fever.model.") for p in job["read"])
         assert not [p for p in job["read"] if re.match(r"config\.sme\.(tpatcher|ft|ftkl)\.", p)
                     and not p.startswith(f"config.sme.{method}.")], f"{method} read another method's section"
-        me = ("sme_stream", {"method": method, "task": "fever"})
+        me = ("sme_stream", {"method": method, "task": "fever", "stream": "fold0"})
         assert uncovered_reads(config, job, [me, *upstream]) == [], method
 
 
