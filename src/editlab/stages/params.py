@@ -95,10 +95,11 @@ def _profile(t: Targets) -> str:
     return t.config["name"]
 
 
-def _cao_download_settings(t: Targets, key: str) -> dict[str, Any]:
+def _cao_download(t: Targets, key: str) -> dict[str, Any]:
+    """download_cao's params: the release file's key and only its part of the `data` config."""
     from editlab.data.gdrive import download_settings
 
-    return download_settings(t.config["data"], key)
+    return {"key": key, "data": download_settings(t.config["data"], key)}
 
 
 def _kilt_file(t: Targets, name: str) -> Mapping[str, Any]:
@@ -132,9 +133,7 @@ PARAMS: Mapping[str, ParamSpec] = {
     "mini_data": ParamSpec(("mini", "seed"), lambda t, w: {"mini": t.config["data"].get("mini"), "seed": _seed(t)}),
     "ingest_cao": ParamSpec(("data", "files"), lambda t, w: {"data": t.config["data"], "files": t.ingest_files()}),
     # only this file's settings, so that pinning another file's id or hash reruns nothing here
-    "download_cao": ParamSpec(("key", "data"),
-                              lambda t, w: {"key": t.cao_downloads()[w["name"]],
-                                            "data": _cao_download_settings(t, t.cao_downloads()[w["name"]])},
+    "download_cao": ParamSpec(("key", "data"), lambda t, w: _cao_download(t, t.cao_downloads()[w["name"]]),
                               wildcards=("name",)),
     "prefetch_hub": ParamSpec(("item",), lambda t, w: {"item": asdict(t.hub_items[w["role"]])}, wildcards=("role",)),
     "download_file": ParamSpec(

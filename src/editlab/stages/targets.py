@@ -20,11 +20,12 @@ from typing import Any
 
 from editlab.config import from_section, param
 from editlab.editors import methods
-from editlab.editors import methods as editor_methods  # the field `methods` shadows it in the class body
 from editlab.errors import ConfigError
 from editlab.layout import NMT_RANK_ONE_METHODS, NMT_TASK_FILES, TASKS, Layout
 from editlab.results.settings import ReportSettings
 
+# The SME methods of the editor registry (the dataclass below has a field `methods` that shadows the function).
+SME_METHODS = tuple(methods("sme"))
 # Files of the NMT data stage that the model and edit jobs read (key -> file name under nmt/data/).
 NMT_CORPUS_FILES = {"train": "train.jsonl", "test": "test.jsonl", "lexicon": "lexicon.json"}
 # Files of the results stage: the tables' formats.
@@ -37,11 +38,11 @@ class LongStreamSettings:
 
     enabled: bool = param(description="run the long streams (and the long_stream figure)")
     methods: tuple[str, ...] = param(("tpatcher", "ft"), "SME methods run on the long stream", uniqueItems=True,
-                                     items={"enum": list(methods("sme"))})
+                                     items={"enum": list(SME_METHODS)})
     max_edits: dict[str, int] | None = param(
         None, "the long stream of a method stops after this many edits (null or absent: it visits every edit "
         "example); per method, e.g. {tpatcher: 2000, ft: 1000} (config/scale.yaml)",
-        propertyNames={"enum": list(editor_methods("sme"))}, additionalProperties={"type": "integer", "minimum": 1})
+        propertyNames={"enum": list(SME_METHODS)}, additionalProperties={"type": "integer", "minimum": 1})
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any] | None) -> LongStreamSettings:
