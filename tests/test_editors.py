@@ -196,6 +196,32 @@ def test_ftkl_kl_term_is_the_reference_value(task):
     assert value == pytest.approx(6 * memory_kl.item() + history.item(), rel=1e-5)
 
 
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+def test_ftkl_base_logit_cache_changes_nothing_but_the_work(task):
+    """The f0 logits of drawn memory examples are kept (base_cache_mb) instead of recomputed every step: the
+    same edits give bit-identical FFN weights with the cache, with none, and with a budget that holds one."""
+    def run(mb):
+        site, ops, path, examples = _setup(task)
+        editor = FTKL(FTKLParams(lr=1e-3, max_steps=20, kl_memory_size=4, kl_batch_size=2, tune="ffn",
+                                 base_cache_mb=mb), seed=0)
+        editor.prepare(path, examples[2:], [])
+        calls = []
+        head = editor._base_logits
+        editor._base_logits = lambda rows: calls.append(rows.shape[0]) or head(rows)
+        steps = [editor.edit(example, k).steps for k, example in enumerate(examples[:2])]
+        sizes = sorted(b.numel() * b.element_size() for b in editor._base_cache.values())
+        return [p.detach().clone() for p in site.ffn_parameters()], editor, len(calls), steps, sizes
+
+    full, editor, calls_full, steps, sizes = run(512.0)
+    assert sum(steps) > 1 and len(editor._base_cache) >= 2      # examples drawn by the KL batches
+    none, editor_none, calls_none, _, _ = run(0.0)
+    one, editor_one, calls_one, _, _ = run(sizes[0] / 2 ** 20)
+    for weights in (none, one):
+        assert all(torch.equal(a, b) for a, b in zip(full, weights))
+    assert editor_none._base_bytes == 0 and len(editor_one._base_cache) == 1
+    assert calls_full <= calls_one <= calls_none and calls_full < calls_none   # fewer f0 head calls, more kept
+
+
 def test_ft_tunes_the_reference_weight_set_of_the_last_layer():
     """Departure 4: the reference ft.py:114-124 tunes every weight of layer 11 but biases and norms (BERT: Q, K,
     V, attention output, both FFN matrices); that needs the reference path, the cached one refuses it."""

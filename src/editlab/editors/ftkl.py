@@ -50,6 +50,10 @@ class FTKLParams:
     kl_batch_size: int = param(64, "memory batch size of the KL loop (reference batch_size, src/utils.py:24)",
                                minimum=1)
     tune: Literal["layer", "ffn"] = param("layer", "as sme.ft.tune: layer (reference, needs sme.path reference) | ffn")
+    base_cache_mb: float = param(
+        512.0, "tune ffn: f0 logits of the memory examples the KL batches draw, kept once computed (MiB; the base "
+        "never changes, so this only saves time: each example's f0 is computed alone, the same values whether "
+        "kept or not); 0 keeps none", minimum=0)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any], task: str) -> FTKLParams:
@@ -106,6 +110,8 @@ class FTKL:
         self.base_model: torch.nn.Module | None = None
         self.history_examples: list[Example] = []
         self._rows_cache: dict[int, torch.Tensor] = {}
+        self._base_cache: dict[int, torch.Tensor] = {}
+        self._base_bytes = 0
 
     @torch.no_grad()
     def _base_logits(self, rows: torch.Tensor) -> torch.Tensor:
@@ -128,7 +134,7 @@ class FTKL:
                            if self.params.tune == "layer" else None)
         self.base_ffn = tuple(copy.deepcopy(m).requires_grad_(False) for m in (path.site.fc_in, path.site.fc_out))
         self.memory_examples = list(memory)
-        self._rows_cache = {}
+        self._rows_cache, self._base_cache, self._base_bytes = {}, {}, 0
         if self.params.kl_form == "mean":
             self.memory_rows = path.memory_rows(self.memory_examples[:self.params.kl_memory_size])
             self.memory_base = self._base_logits(self.memory_rows)
@@ -148,6 +154,24 @@ class FTKL:
                                        q[row][enc.labels[row] != -100]).reshape(-1, q.shape[-1])
         return torch.cat([self._rows_cache[i] for i in indices])
 
+    def _example_base(self, indices: Sequence[int]) -> torch.Tensor:
+        """f0 logits of these memory examples' KL rows (`_example_rows(indices)` must have run), computed one
+        example at a time, so that a value never depends on which examples share its batch (a resumed stream
+        gets the same bits), and kept up to `base_cache_mb`: the base never changes, so every step after the
+        first draw of an example reads it instead of running the head a second time."""
+        budget = self.params.base_cache_mb * 2 ** 20
+        parts = []
+        for i in indices:
+            base = self._base_cache.get(i)
+            if base is None:
+                base = self._base_logits(self._rows_cache[i])
+                size = base.numel() * base.element_size()
+                if self._base_bytes + size <= budget:
+                    self._base_cache[i] = base
+                    self._base_bytes += size
+            parts.append(base)
+        return torch.cat(parts)
+
     def _memory_batches(self) -> list[tuple[torch.Tensor, int]]:
         """Mean KL of each memory batch the reference loop reaches, in a fresh shuffled order (the reference
         loader has shuffle=True). How many it reaches depends on the sizes only, so every f0 pass (which swaps
@@ -164,7 +188,7 @@ class FTKL:
         if self.base_model is not None:
             return [(self._full_kl([self.memory_examples[i] for i in c]), len(c)) for c in chunks[:used]]
         rows = [self._example_rows(chunk) for chunk in chunks[:used]]
-        bases = [self._base_logits(r) for r in rows]
+        bases = [self._example_base(chunk) for chunk in chunks[:used]]
         return [(kl_to_base(b, self.path.site.head(r, False)), len(c)) for r, b, c in zip(rows, bases, chunks)]
 
     def _full_kl(self, examples: Sequence[Example]) -> torch.Tensor:
