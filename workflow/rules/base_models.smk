@@ -15,6 +15,7 @@ rule base_model:
         f"{BENCH}/base/{{task}}.tsv"
     wildcard_constraints:
         task="fever|zsre",
+    priority: job_priority("base_model")
     conda:
         "../../envs/torch.yaml"
     threads: STAGE_PARAMS.threads("base_model")

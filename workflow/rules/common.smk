@@ -4,6 +4,7 @@
 from editlab.layout import TASKS, Layout
 from editlab.stages import StageCode
 from editlab.stages.params import StageParams
+from editlab.stages.schedule import job_priority
 from editlab.stages.targets import Targets
 
 # Every path comes from the library's layout (editlab.layout); LOGS and BENCH are its trees for log/benchmark lines.

@@ -15,6 +15,7 @@ rule sme_tpatcher:
     wildcard_constraints:
         task="fever|zsre",
         stream=r"fold\d+|long",
+    priority: lambda wc: job_priority("sme_stream", method="tpatcher", stream=wc.stream)
     conda:
         "../../envs/torch.yaml"
     threads: STAGE_PARAMS.threads("sme_stream")
@@ -44,6 +45,7 @@ rule sme_baseline:
         task="fever|zsre",
         method="ft|ftkl",
         stream=r"fold\d+|long",
+    priority: lambda wc: job_priority("sme_stream", method=wc.method, stream=wc.stream)
     conda:
         "../../envs/torch.yaml"
     threads: STAGE_PARAMS.threads("sme_stream")

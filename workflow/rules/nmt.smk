@@ -53,6 +53,7 @@ rule nmt_model:
         f"{LOGS}/nmt/model.log",
     benchmark:
         f"{BENCH}/nmt/model.tsv"
+    priority: job_priority("nmt_model")
     conda:
         "../../envs/torch.yaml"
     # One thread: the tiny model gains little from two, and two spinning threads are far slower on a shared CPU.
@@ -98,6 +99,7 @@ rule nmt_probe:
         f"{LOGS}/nmt/probe_{{task}}.log",
     wildcard_constraints:
         task=NMT_TASK_RE,
+    priority: job_priority("nmt_probe")
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -123,6 +125,7 @@ rule nmt_stats:
     wildcard_constraints:
         side="encoder|decoder",
         layer=r"\d+",
+    priority: job_priority("nmt_stats")
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -149,6 +152,7 @@ rule nmt_edit:
     wildcard_constraints:
         task=NMT_TASK_RE,
         method="ft|tpatcher",
+    priority: lambda wc: job_priority("nmt_edit", method=wc.method)
     conda:
         "../../envs/torch.yaml"
     threads: 1

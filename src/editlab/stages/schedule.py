@@ -1,0 +1,33 @@
+"""Job priorities, the rules' `priority:` (docs/scaling.md, "Scheduling").
+
+Snakemake starts the ready job of highest priority first. Without priorities a run on few cores started jobs
+in DAG order: the mini run of 2026-12-06 began the FEVER base model 66 s late, behind the NMT branch, and
+ended on a 176-s long stream running alone. The order here is longest first among what is ready
+(longest-processing-time scheduling) with the jobs that gate many others ahead: the base models, then the
+NMT model and its statistics, then the editing streams from the longest (a long stream) to the shortest
+(an FT fold), then the short NMT edits that fill the gaps. Priorities only order jobs; no output depends
+on them.
+"""
+
+from __future__ import annotations
+
+# Gate many jobs: every editing job waits for a base model, every NMT job for the NMT model.
+_GATES = {"base_model": 100, "nmt_model": 90, "nmt_stats": 85, "nmt_probe": 85}
+# Editing streams by their measured length in the mini run (benchmarks/out/mini): a long stream (all folds in
+# one stream) > an FT+KL fold > a T-Patcher fold > an FT fold.
+_STREAMS = {"long": 80, "ftkl": 70, "tpatcher": 60, "ft": 50}
+# NMT edit jobs: 7-60 s each, T-Patcher the longest.
+_NMT_EDIT = {"tpatcher": 30}
+_NMT_EDIT_OTHER = 20
+
+
+def job_priority(stage: str, method: str | None = None, stream: str | None = None) -> int:
+    """Snakemake priority of a job of `stage` (larger first): `method` and `stream` of an editing job; stages
+    not listed (tables, figures, data) 0."""
+    if stage in _GATES:
+        return _GATES[stage]
+    if stage == "sme_stream":
+        return _STREAMS["long" if stream == "long" else str(method)]
+    if stage == "nmt_edit":
+        return _NMT_EDIT.get(str(method), _NMT_EDIT_OTHER)
+    return 0
