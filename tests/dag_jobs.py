@@ -2,8 +2,9 @@
 
 Run in a workflow copy: `python dag_jobs.py OUT.json [--config JSON] CONFIGFILE...`. Builds the DAG of the
 default target with the Snakemake API (a dry run: nothing is executed or written but .snakemake/), and
-writes one record per job: rule, wildcards, each named param as its repr, and `recorded`, the param list
-Snakemake stores in its metadata and compares for the params rerun trigger (persistence._params).
+writes one record per job: rule, wildcards, each named param as its repr, `recorded`, the param list
+Snakemake stores in its metadata and compares for the params rerun trigger (persistence._params), and the
+scheduling `priority` Snakemake gave the job.
 
 A subprocess of its own, so that the Snakefile's sys.path and config handling touch no test process.
 """
@@ -30,7 +31,7 @@ def dag_jobs(configfiles: list[str], overrides: dict[str, Any] | None = None) ->
         workflow = wf._workflow  # the API has no public accessor for the built DAG
         return [{"rule": job.rule.name, "wildcards": dict(job.wildcards_dict),
                  "params": {name: repr(value) for name, value in job.params.items()},
-                 "recorded": workflow.persistence._params(job)}
+                 "recorded": workflow.persistence._params(job), "priority": job.priority}
                 for job in sorted(workflow.dag.jobs, key=lambda j: (j.rule.name, sorted(j.wildcards_dict.items())))]
 
 

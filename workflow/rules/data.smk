@@ -16,6 +16,7 @@ if TARGETS.data_source() == "mini":
             f"{LOGS}/data/mini_data.log",
         benchmark:
             f"{BENCH}/data/mini_data.tsv"
+        priority: job_priority("mini_data")
         conda:
             "../../envs/torch.yaml"
         threads: 1

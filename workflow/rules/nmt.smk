@@ -10,6 +10,7 @@ if TARGETS.nmt_source() == "toy":
             **TARGETS.nmt_corpus_files(),
         log:
             f"{LOGS}/nmt/toy_data.log",
+        priority: job_priority("nmt_toy_data")
         conda:
             "../../envs/torch.yaml"
         threads: 1

@@ -10,6 +10,7 @@ rule splits:
         f"{LOGS}/splits/{{task}}.log",
     wildcard_constraints:
         task="fever|zsre",
+    priority: job_priority("splits")
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -30,6 +31,7 @@ rule fold:
     wildcard_constraints:
         task="fever|zsre",
         k=r"\d+",
+    priority: job_priority("fold")
     conda:
         "../../envs/torch.yaml"
     threads: 1
