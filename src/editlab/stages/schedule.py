@@ -20,17 +20,16 @@ _GATES = {"mini_data": 100, "splits": 100, "fold": 100, "base_model": 100,
 # one stream) > an FT+KL fold > a T-Patcher fold > an FT fold.
 _STREAMS = {"long": 80, "ftkl": 70, "tpatcher": 60, "ft": 50}
 # NMT edit jobs: 7-60 s each, T-Patcher the longest.
-_NMT_EDIT = {"tpatcher": 30}
-_NMT_EDIT_OTHER = 20
+_NMT_EDIT = {"tpatcher": 30, "other": 20}
 
 
-def job_priority(stage: str, method: str | None = None, stream: str | None = None) -> int:
+def job_priority(stage: str, method: str = "", stream: str = "") -> int:
     """Snakemake priority of a job of `stage` (larger first): `method` and `stream` of an editing job; stages
     not listed (tables, figures, data) 0."""
     if stage in _GATES:
         return _GATES[stage]
     if stage == "sme_stream":
-        return _STREAMS["long" if stream == "long" else str(method)]
+        return _STREAMS["long" if stream == "long" else method]
     if stage == "nmt_edit":
-        return _NMT_EDIT.get(str(method), _NMT_EDIT_OTHER)
+        return _NMT_EDIT.get(method, _NMT_EDIT["other"])
     return 0
