@@ -91,3 +91,36 @@ def test_edit_speed_rule_times_both_paths_on_every_model(ci_run, tmp_path):
         assert speed[case]["steps_per_edit"] == speed[case]["cached_mean_steps"] == 5
     assert (work / "logs/ci/benchmarks/edit_speed.log").stat().st_size > 0
     assert (work / "benchmarks/out/ci/benchmarks/edit_speed.tsv").is_file()
+
+
+def test_run_time_accounts_for_every_benchmark_file(ci_run):
+    """benchmarks/run_time.py on the finished ci run: every benchmark TSV lands in a named group (none in a
+    fallback), the job-seconds add up to the TSVs', and the Snakemake log yields the run's jobs."""
+    import csv
+    import re
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import run_time
+    finally:
+        sys.path.pop(0)
+    root = ci_run / "benchmarks/out/ci"
+    tsvs = sorted(root.rglob("*.tsv"))
+    groups = {run_time.group_of(p.relative_to(root)) for p in tsvs}
+    assert groups and all(g.startswith(("SME ", "base model (", "NMT ", "data", "benchmarks")) for g in groups), groups
+    assert any(g.startswith("SME tpatcher folds") for g in groups) and "base model (fever)" in groups
+    seconds = 0.0
+    for p in tsvs:
+        with open(p) as fh:
+            seconds += float(next(csv.DictReader(fh, delimiter="\t"))["s"])
+    out = subprocess.run([sys.executable, str(REPO / "benchmarks/run_time.py"), "--profile", "ci", "--cores", "2"],
+                         cwd=ci_run, capture_output=True, text=True, check=True).stdout
+    head = re.search(r"profile 'ci': (\d+) jobs, ([\d,.]+) job-seconds", out)
+    assert head and int(head.group(1)) == len(tsvs) and float(head.group(2).replace(",", "")) == round(seconds)
+    assert f">= {seconds / 2:,.0f} s wall on 2 cores" in out
+    logged = re.search(r"snakemake\.log: (\d+) jobs, ([\d,.]+) job-seconds", out)
+    assert logged and int(logged.group(1)) >= len(tsvs)
