@@ -154,10 +154,13 @@ class PatchMemory:
         acts = fn(distinct)
         if top is None or rows.shape[0] <= top:
             return acts[index]
-        values, which = torch.topk(acts, min(top, acts.shape[0]), dim=0)
-        counts = self._counts[name][which]
-        return torch.stack([torch.repeat_interleave(values[:, j], counts[:, j])[:top] for j in range(acts.shape[1])],
-                           dim=1)
+        values, which = torch.topk(acts, min(top, acts.shape[0]), dim=0)   # each column descending
+        # Value j of a column fills places [ends[j-1], ends[j]) of its repeated list, so place i holds the value
+        # of the first end beyond i: one gather of fixed size. (repeat_interleave needs the counts' total on the
+        # host: on a GPU, a synchronisation per neuron every step.)
+        ends = self._counts[name][which].cumsum(0).T.contiguous()          # [n, t]
+        places = torch.arange(top, device=acts.device).expand(ends.shape[0], top).contiguous()
+        return values.gather(0, torch.searchsorted(ends, places, right=True).T)
 
 
 class TPatcher:
@@ -196,16 +199,17 @@ class TPatcher:
                 self.memory.add(rows)
         self.generator.set_state(snap["generator"])
 
-    def _edit_acts(self, h: torch.Tensor, positions: list[int]) -> torch.Tensor:
-        """Pre-activation of each new neuron at its own position, [copies, n_new]."""
+    def _edit_acts(self, h: torch.Tensor, positions: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """Pre-activation of each new neuron at its own position, [copies, n_new]. `positions`: (the position of
+        each neuron, arange(n_new)) as tensors on h's device, made once per edit."""
         acts = self.path.site.bank.new_pre_activation(h)
         if h.dim() == 2:                           # FEVER: [copies, d] -> [copies, n]
             return acts
-        idx = torch.tensor(positions, device=h.device)
-        return acts[:, idx, torch.arange(len(positions), device=h.device)]
+        return acts[:, positions[0], positions[1]]
 
-    def _losses(self, logits: torch.Tensor, h: torch.Tensor, labels: torch.Tensor, positions: list[int],
-                memory: str, identical_copies: bool = False) -> dict[str, torch.Tensor]:
+    def _losses(self, logits: torch.Tensor, h: torch.Tensor, labels: torch.Tensor,
+                positions: tuple[torch.Tensor, torch.Tensor], memory: str, identical_copies: bool = False
+                ) -> dict[str, torch.Tensor]:
         """`identical_copies`: h holds the same query in every copy (a view): the memory loss then runs on one
         copy standing for all (exact); the activation loss keeps the copies, whose tied top-k entries
         decide which of several neurons at the same value receive the gradient."""
@@ -238,6 +242,7 @@ class TPatcher:
         else:
             positions, init = [0], q
         bank.add(init, index, key_exponent=p.key_exponent, value_scale=p.value_scale, generator=self.generator)
+        where = (torch.tensor(positions, device=q.device), torch.arange(len(positions), device=q.device))
         trainable = bank.trainable()
         # One fused kernel per step instead of a chain of small foreach ops (the step is overhead-bound).
         optimizer = torch.optim.Adam(trainable, lr=p.lr, weight_decay=p.weight_decay, fused=True)
@@ -249,7 +254,7 @@ class TPatcher:
         while step < p.max_steps and not stopped:
             step += 1
             logits, h, enc = path.forward(inputs, training=True, static_ffn=True)
-            losses = self._losses(logits, h, enc.labels, positions, "train", inputs.identical_copies)
+            losses = self._losses(logits, h, enc.labels, where, "train", inputs.identical_copies)
             optimizer.zero_grad(set_to_none=True)
             losses["total"].backward()
             torch.nn.utils.clip_grad_norm_(trainable, p.grad_clip, foreach=True)
@@ -261,7 +266,7 @@ class TPatcher:
                     # so its memory loss counts every memory activation once per copy.
                     one = h.shape[0] == 1   # one row: a view over the copies, the memory loss on one copy
                     h = h.expand(p.copies, *h.shape[1:]) if one else h.repeat(p.copies, *[1] * (h.dim() - 1))
-                    val = self._losses(logits, h, enc.labels, positions, "val", identical_copies=one)
+                    val = self._losses(logits, h, enc.labels, where, "val", identical_copies=one)
                     ok = bool(path.ops.row_correct(logits, enc.labels).all())
                 scheduler.step(float(val["edit"]))
                 last = {k: float(v) for k, v in val.items()}
