@@ -286,6 +286,43 @@ def test_speed_comparison_runs_both_paths_on_the_same_mistakes():
     assert out["stacked_draws_speedup"] == pytest.approx(out["cached_per_draw_s_per_edit"] / out["cached_s_per_edit"])
 
 
+def test_speed_benchmark_runs_on_the_device_it_is_given():
+    """`edit_speed.py --device`: the models and the edits run on that device (here the CPU, named as a string the
+    way a GPU would be), the report names it, and a device this machine lacks is a one-line error."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    from editlab.errors import EditlabError
+    from editlab.sme.speed import check_device, compare_paths, fixed_steps, speed_report
+
+    with pytest.raises(EditlabError, match="not a torch device"):
+        speed_report({"sme": {}}, None, tasks=[], device="gpu0")
+    seen = []
+
+    def make():
+        model, tok, _ = _fever()
+        seen.append(model)
+        return model, tok
+
+    _, _, examples = _fever()
+    out = compare_paths("fever", make, examples, examples[3:], examples[4:], fixed_steps(_edit_params(), 5),
+                        {"max_length": 16}, n_edits=1, device="cpu:0")
+    assert out["n_edits"] == 1 and out["device"] == "cpu:0" and "gpu" not in out
+    assert all(p.device.type == "cpu" for m in seen for p in m.parameters())
+    if not torch.cuda.is_available():
+        with pytest.raises(EditlabError, match="sees no CUDA GPU"):
+            check_device("cuda")
+        proc = subprocess.run([sys.executable, str(REPO / "benchmarks/edit_speed.py"), "--device", "cuda",
+                               "--tasks", "fever_base"], capture_output=True, text=True, cwd=REPO)
+        assert proc.returncode == 2 and proc.stderr.strip().splitlines()[-1].startswith(
+            "edit_speed.py: device 'cuda': torch"), proc.stderr
+        assert "Traceback" not in proc.stderr
+    with pytest.raises(EditlabError, match="not a torch device"):
+        check_device("gpu0")
+
+
 def test_cached_training_steps_cycle_through_the_dropout_draws():
     """With dropout the cached path captures `dropout_draws` train-mode versions of the 8 copies once per
     edit and the training forwards cycle through them (the reference draws anew every step); evaluation

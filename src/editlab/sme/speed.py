@@ -18,6 +18,7 @@ from editlab.data.records import Example
 from editlab.editors.site import ffn_site
 from editlab.editors.task_ops import task_ops
 from editlab.editors.tpatcher import TPatcher, TPatcherParams
+from editlab.errors import EditlabError
 from editlab.io import read_ids
 from editlab.layout import Layout
 from editlab.models.build import load_base_model
@@ -53,13 +54,13 @@ def fold_inputs(task: str, layout: Layout, config: Mapping[str, Any]) -> FoldInp
 def time_path(task: str, make_model: ModelFactory, stream: Sequence[Example], memory: Sequence[Example],
               val: Sequence[Example], params: TPatcherParams, base_train: Mapping[str, Any], path_name: str,
               n_edits: int, seed: int = 0, dropout_draws: int = DROPOUT_DRAWS,
-              draws_per_forward: int | None = None) -> dict[str, Any]:
-    """Edit the first `n_edits` mistakes of `stream` (judged by the fresh model) and time each edit."""
+              draws_per_forward: int | None = None, device: str = "cpu") -> dict[str, Any]:
+    """Edit the first `n_edits` mistakes of `stream` (judged by the fresh model) and time each edit on `device`."""
     torch.manual_seed(seed)
     model, tokenizer = make_model()
-    model.requires_grad_(False)
+    model.requires_grad_(False).to(device)
     site = ffn_site(task, model)
-    path = execution_path(path_name, site, task_ops(task, tokenizer, model, dict(base_train)), "cpu",
+    path = execution_path(path_name, site, task_ops(task, tokenizer, model, dict(base_train)), device,
                           dropout_draws=dropout_draws, draws_per_forward=draws_per_forward)
     editor = TPatcher(params, seed)
     editor.prepare(path, memory, val)
@@ -69,8 +70,10 @@ def time_path(task: str, make_model: ModelFactory, stream: Sequence[Example], me
             break
         if path.correct([example])[0]:
             continue
+        _synchronize(device)
         start = time.perf_counter()
         outcome = editor.edit(example, len(seconds))
+        _synchronize(device)   # the edit's queued GPU work belongs to its time
         seconds.append(time.perf_counter() - start)
         steps.append(outcome.steps)
         success.append(path.correct([example])[0])
@@ -81,18 +84,36 @@ def time_path(task: str, make_model: ModelFactory, stream: Sequence[Example], me
             "SR": sum(success) / n, "steps": steps, "dropout": not site.train_mode_is_eval_mode}
 
 
+def _synchronize(device: str) -> None:
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def check_device(device: str) -> str:
+    """`device` if this machine has it; a one-line error naming what is missing otherwise."""
+    try:
+        kind = torch.device(device).type
+    except RuntimeError as err:
+        raise EditlabError(f"device {device!r}: not a torch device ({err})") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise EditlabError(f"device {device!r}: torch {torch.__version__} sees no CUDA GPU on this machine")
+    if kind not in ("cpu", "cuda"):
+        raise EditlabError(f"device {device!r}: the speed benchmark runs on cpu or cuda")
+    return device
+
+
 def compare_paths(task: str, make_model: ModelFactory, stream: Sequence[Example], memory: Sequence[Example],
                   val: Sequence[Example], params: TPatcherParams, base_train: Mapping[str, Any],
-                  n_edits: int, dropout_draws: int = DROPOUT_DRAWS) -> dict[str, Any]:
+                  n_edits: int, dropout_draws: int = DROPOUT_DRAWS, device: str = "cpu") -> dict[str, Any]:
     runs = {name: time_path(task, make_model, stream, memory, val, params, base_train, name, n_edits,
-                            dropout_draws=dropout_draws)
+                            dropout_draws=dropout_draws, device=device)
             for name in ("reference", "cached")}
     ref, cached = runs["reference"], runs["cached"]
     draws: dict[str, Any] = {}
     if cached["dropout"]:
         # The same edits with one train-mode forward per dropout draw (before issue 15's stacked draws).
         per_draw = time_path(task, make_model, stream, memory, val, params, base_train, "cached", n_edits,
-                             dropout_draws=dropout_draws, draws_per_forward=1)
+                             dropout_draws=dropout_draws, draws_per_forward=1, device=device)
         draws = {"cached_per_draw_s_per_edit": per_draw["s_per_edit"],
                  "stacked_draws_speedup": per_draw["s_per_edit"] / cached["s_per_edit"] if cached["s_per_edit"] else None}
     # Per step too: round-off can stop the two paths' edits a validation interval apart (both dropout-free
@@ -104,7 +125,9 @@ def compare_paths(task: str, make_model: ModelFactory, stream: Sequence[Example]
             "step_ratio": (per_step["reference"] / per_step["cached"]
                            if per_step["reference"] and per_step["cached"] else None),
             "reference_SR": ref["SR"], "cached_SR": cached["SR"], "n_edits": cached["n_edits"],
-            "reference_mean_steps": ref["mean_steps"], "cached_mean_steps": cached["mean_steps"], **draws}
+            "reference_mean_steps": ref["mean_steps"], "cached_mean_steps": cached["mean_steps"], **draws,
+            "device": device, **({"gpu": torch.cuda.get_device_name(device)} if torch.device(device).type == "cuda"
+                                 else {})}
 
 
 def synthetic_examples(task: str, n: int, seed: int = 0) -> list[Example]:
@@ -144,24 +167,27 @@ SPEED_TASKS = ("fever", "zsre", "fever_base", "zsre_base")
 
 
 def speed_report(config: Mapping[str, Any], layout: Layout, tasks: Sequence[str] = SPEED_TASKS, *, edits: int = 5,
-                 base_edits: int = 2, base_steps: int = 150, base_memory: int = 1000) -> dict[str, Any]:
+                 base_edits: int = 2, base_steps: int = 150, base_memory: int = 1000, device: str = "cpu"
+                 ) -> dict[str, Any]:
     """`benchmarks/edit_speed.py`: both paths side by side per task. `fever`/`zsre`: the trained models of
     the run `layout` places on the first `edits` mistakes of fold 0; `fever_base`/`zsre_base`: randomly initialised
-    bert-base / bart-base shaped models, `base_edits` synthetic mistakes of `base_steps` steps each."""
+    bert-base / bart-base shaped models, `base_edits` synthetic mistakes of `base_steps` steps each. Every task
+    on `device`; each case says which (`device`, and `gpu`, the GPU's name, where it is one)."""
+    check_device(device)
     draws = int(config["sme"].get("cached_dropout_draws", DROPOUT_DRAWS))  # absent: the SMEParams default
     report: dict[str, Any] = {}
     for task in tasks:
         if task in ("fever", "zsre"):
             f = fold_inputs(task, layout, config)
             report[task] = compare_paths(task, f.make_model, f.stream, f.memory, f.val, f.params, f.base_train,
-                                         edits, draws)
+                                         edits, draws, device)
         elif task in ("fever_base", "zsre_base"):
             name = task.removesuffix("_base")
             examples = synthetic_examples(name, 40 + base_memory)
             corpus = [t for e in examples for t in (e.input, *e.answers, *e.rephrases)]
             params = fixed_steps(TPatcherParams.from_config(config["sme"]["tpatcher"], name), base_steps)
             report[task] = compare_paths(name, base_sized_factory(name, corpus), examples[:40], examples[40:],
-                                         examples[40:], params, {"max_length": 32}, base_edits, draws) | {
+                                         examples[40:], params, {"max_length": 32}, base_edits, draws, device) | {
                 "steps_per_edit": base_steps, "memory_examples": base_memory}
         else:
             raise ValueError(f"unknown edit_speed task {task!r} (expected one of {', '.join(SPEED_TASKS)})")
