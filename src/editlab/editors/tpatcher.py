@@ -155,12 +155,13 @@ class PatchMemory:
         if top is None or rows.shape[0] <= top:
             return acts[index]
         values, which = torch.topk(acts, min(top, acts.shape[0]), dim=0)   # each column descending
-        # Value j of a column fills places [ends[j-1], ends[j]) of its repeated list, so place i holds the value
-        # of the first end beyond i: one gather of fixed size. (repeat_interleave needs the counts' total on the
-        # host: on a GPU, a synchronisation per neuron every step.)
-        ends = self._counts[name][which].cumsum(0).T.contiguous()          # [n, t]
-        places = torch.arange(top, device=acts.device).expand(ends.shape[0], top).contiguous()
-        return values.gather(0, torch.searchsorted(ends, places, right=True).T)
+        # Each value repeated as often as its row occurs, cut to the first `top`: the counts are clipped to end at
+        # `top` (each column's counts add up to at least that), so repeat_interleave is told its output size.
+        # Without it, it reads the counts' total on the host: on a GPU, a synchronisation per neuron every step.
+        ends = self._counts[name][which].cumsum(0).clamp(max=top)
+        counts = torch.diff(ends, dim=0, prepend=torch.zeros_like(ends[:1]))
+        return torch.stack([torch.repeat_interleave(values[:, j], counts[:, j], output_size=top)
+                            for j in range(acts.shape[1])], dim=1)
 
 
 class TPatcher:
