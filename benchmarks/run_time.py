@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+
+from editlab.errors import DataFormatError
+from editlab.results.fold_outputs import read_benchmark_seconds
 
 _STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
 _RULE = re.compile(r"^(?:local)?rule (\w+):$")
@@ -45,11 +47,12 @@ def group_of(rel: Path) -> str:
 def benchmark_table(root: Path) -> pd.DataFrame:
     rows = []
     for path in sorted(root.rglob("*.tsv")):
-        frame = pd.read_csv(path, sep="\t")
-        if frame.empty or "s" not in frame:
-            raise SystemExit(f"{path}: not a Snakemake benchmark file (no 's' column)")
+        try:
+            seconds = read_benchmark_seconds(path)
+        except DataFormatError as err:
+            raise SystemExit(str(err)) from None
         rows.append({"group": group_of(path.relative_to(root)), "file": str(path.relative_to(root)),
-                     "seconds": float(frame["s"].iloc[0])})
+                     "seconds": seconds})
     if not rows:
         raise SystemExit(f"{root}: no benchmark files (has the workflow run with this profile here?)")
     return pd.DataFrame(rows)
@@ -100,10 +103,7 @@ def main() -> None:
     if not jobs:
         print(f"\n{log}: no finished jobs")
         return
-    per_rule: dict[str, float] = defaultdict(float)
-    for name, seconds in jobs:
-        per_rule[name] += seconds
-    logged = sum(per_rule.values())
+    logged = sum(seconds for _, seconds in jobs)
     print(f"\n{log}: {len(jobs)} jobs, {logged:,.0f} job-seconds in {span:,.0f} s wall "
           f"({logged / span:.2f} jobs running on average)" if span else f"\n{log}: {len(jobs)} jobs")
     print(f"jobs without a benchmark file: {logged - total:,.0f} job-seconds "

@@ -84,13 +84,17 @@ def time_path(task: str, make_model: ModelFactory, stream: Sequence[Example], me
             "SR": sum(success) / n, "steps": steps, "dropout": not site.train_mode_is_eval_mode}
 
 
+def _is_cuda(device: str) -> bool:
+    return torch.device(device).type == "cuda"
+
+
 def _synchronize(device: str) -> None:
-    if torch.device(device).type == "cuda":
+    if _is_cuda(device):
         torch.cuda.synchronize(device)
 
 
-def check_device(device: str) -> str:
-    """`device` if this machine has it; a one-line error naming what is missing otherwise."""
+def check_device(device: str) -> None:
+    """A one-line error unless this machine has `device` (cpu or cuda[:N])."""
     try:
         kind = torch.device(device).type
     except RuntimeError as err:
@@ -99,7 +103,6 @@ def check_device(device: str) -> str:
         raise EditlabError(f"device {device!r}: torch {torch.__version__} sees no CUDA GPU on this machine")
     if kind not in ("cpu", "cuda"):
         raise EditlabError(f"device {device!r}: the speed benchmark runs on cpu or cuda")
-    return device
 
 
 def compare_paths(task: str, make_model: ModelFactory, stream: Sequence[Example], memory: Sequence[Example],
@@ -126,8 +129,7 @@ def compare_paths(task: str, make_model: ModelFactory, stream: Sequence[Example]
                            if per_step["reference"] and per_step["cached"] else None),
             "reference_SR": ref["SR"], "cached_SR": cached["SR"], "n_edits": cached["n_edits"],
             "reference_mean_steps": ref["mean_steps"], "cached_mean_steps": cached["mean_steps"], **draws,
-            "device": device, **({"gpu": torch.cuda.get_device_name(device)} if torch.device(device).type == "cuda"
-                                 else {})}
+            "device": device, **({"gpu": torch.cuda.get_device_name(device)} if _is_cuda(device) else {})}
 
 
 def synthetic_examples(task: str, n: int, seed: int = 0) -> list[Example]:
