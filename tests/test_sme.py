@@ -237,6 +237,41 @@ def test_checkpoint_reuses_the_edited_sets_queries_bit_for_bit():
     assert len(fresh) == len(cache) and all(torch.equal(a[0], b[0]) for a, b in zip(cache, fresh))
 
 
+@pytest.mark.parametrize("task", ["fever", "zsre"])
+def test_cached_path_reuses_a_single_examples_queries(task):
+    """A stream checks a mistake alone, edits it and checks it again: the cached path runs the frozen layers
+    once for the three, with the bits of a fresh pass, and recomputes for any other example or batch."""
+    from test_tpatcher import _setup
+
+    from editlab.editors.tpatcher import TPatcher, TPatcherParams
+
+    site, ops, path, examples = _setup(task)
+    fresh_site, fresh_ops, fresh, _ = _setup(task)
+    calls = []   # eval-mode passes (the train-mode dropout draws of an edit are its own)
+    capture = site.capture
+
+    def counted(batch, training=False):
+        if not training:
+            calls.append(batch["input_ids"].shape[0])
+        return capture(batch, training)
+
+    site.capture = counted
+    editor = TPatcher(TPatcherParams(max_steps=20, val_every=10, val_start=20), seed=0)
+    editor.prepare(path, examples[3:], examples[4:])
+    calls.clear()
+    path.correct([examples[0]])
+    editor.edit(examples[0], 0)
+    path.correct([examples[0]])
+    assert len(calls) == 1
+    q, enc = path.queries([examples[0]])
+    q_fresh, enc_fresh = fresh.queries([examples[0]])
+    assert torch.equal(q, q_fresh) and torch.equal(enc.labels, enc_fresh.labels)
+    path.queries([examples[1]])
+    path.queries([examples[0]])
+    path.queries(examples[:2])
+    assert len(calls) == 4
+
+
 def test_scale_stream_figure_from_tiny_long_streams(tmp_path):
     """The scale profile's figure and its cost summary on real (tiny) long streams of both methods."""
     from editlab.plots.scale_stream import cost_growth, edit_costs, plot_scale_stream, seconds_at_patches
