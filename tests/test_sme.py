@@ -245,9 +245,9 @@ def test_cached_path_reuses_a_single_examples_queries(task):
 
     from editlab.editors.tpatcher import TPatcher, TPatcherParams
 
-    site, ops, path, examples = _setup(task)
-    fresh_site, fresh_ops, fresh, _ = _setup(task)
-    calls = []   # eval-mode passes (the train-mode dropout draws of an edit are its own)
+    site, _, path, examples = _setup(task)
+    fresh = _setup(task)[2]
+    calls = []   # batch sizes of the eval-mode passes (an edit's train-mode dropout draws are its own)
     capture = site.capture
 
     def counted(batch, training=False):
