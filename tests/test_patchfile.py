@@ -170,6 +170,18 @@ def test_export_apply_predict_revert(tmp_path, task):
     assert [n["edit"] for n in meta["neurons"]] == sorted(n["edit"] for n in meta["neurons"])
     proc = editlab_cli("patch", "inspect", str(tmp_path / "fold" / "patches.safetensors"))
     assert proc.returncode == 0 and f"neurons      {meta['n_neurons']} " in proc.stdout
+    check_reader_gone_is_quiet("patch", "inspect", str(tmp_path / "fold" / "patches.safetensors"))
+
+
+def check_reader_gone_is_quiet(*args: str) -> None:
+    """`editlab ... | head`: a reader that closes the pipe (here before the first line) stops the command with
+    SIGPIPE's exit status 141 and nothing on stderr (no 'error: ?: Broken pipe', no exit-time traceback)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen([sys.executable, "-m", "editlab.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 141 and stderr == "", (proc.returncode, stderr)
 
 
 def _fold(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -119,6 +120,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
+        sys.stdout.flush()   # inside the try: a reader gone (`| head`) shows here, not at interpreter exit
+    except BrokenPipeError:
+        # The reader closed the pipe, as `editlab patch inspect ... | head` does: stop quietly, as Unix tools do
+        # on SIGPIPE (exit 128 + 13), with stdout pointed at devnull so the exit-time flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except EditlabError as exc:
         print(f"editlab: error: {exc}", file=sys.stderr)
         return 2 if args.command == "edit" else 1   # edit: bad input is a usage error (exit code 2)
