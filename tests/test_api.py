@@ -156,3 +156,54 @@ def test_bad_arguments_are_refused_with_one_line(tiny_dir):  # noqa: F811
 def test_import_editlab_stays_cheap():
     code = "import sys, editlab; assert 'torch' not in sys.modules and 'editlab.api' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ, PYTHONPATH=str(REPO / "src")))
+
+
+def test_inputs_that_would_be_misread_are_refused(tiny_dir, tmp_path):  # noqa: F811
+    model, tok, reqs, memory, _ = load_tiny(tiny_dir, "bert")
+    # a plain string is a sequence of characters: refused where a list of inputs is meant
+    with pytest.raises(EditlabError, match="memory: expected a list of input strings, got str"):
+        editlab.edit(model, tok, reqs, "tpatcher", memory="ana lives in rome", progress=False)
+    with pytest.raises(EditlabError, match="memory: entry 2 is not a non-empty string"):
+        editlab.edit(model, tok, reqs, "tpatcher", memory=[memory[0], " "], progress=False)
+    with pytest.raises(EditlabError, match="texts: expected a list of input strings, got str"):
+        editlab.predict(model, tok, "ana lives in rome")
+    with pytest.raises(EditlabError, match="requests: expected a list of requests, got dict"):
+        editlab.edit(model, tok, reqs[0], "ft", progress=False)
+    with pytest.raises(EditlabError, match="hyperparameter 'max_steps' of method 'tpatcher': 0 is less than"):
+        editlab.edit(model, tok, reqs, "tpatcher", memory=memory, max_steps=0, progress=False)
+    t5, t5_tok, t5_reqs, t5_memory, _ = load_tiny(tiny_dir, "t5")
+    with pytest.raises(EditlabError, match="stats_corpus: expected a list of input strings, got str"):
+        editlab.edit(t5, t5_tok, t5_reqs, "rome", stats_corpus="where does ana live ?", progress=False)
+    # nothing above changed the model
+    assert not hasattr(model, editlab.api.EDIT_STACK) and not hasattr(t5, editlab.api.EDIT_STACK)
+
+
+def test_results_revert_last_in_first_out_and_save_only_where_safe(tiny_dir, tmp_path):  # noqa: F811
+    model, tok, reqs, memory, _ = load_tiny(tiny_dir, "bert")
+    base_state = {k: v.clone() for k, v in model.state_dict().items()}
+    first = editlab.edit(model, tok, reqs[:2], "tpatcher", memory=memory, progress=False)
+    after_first = {k: v.clone() for k, v in model.state_dict().items()}
+    second = editlab.edit(model, tok, reqs[2:], "ft", memory=memory, progress=False, lr=1e-3)
+    assert first.n_neurons > 0 and any(r.edited for r in second.records)
+    # the older result no longer describes the model: neither reverted nor saved before the newer one goes
+    with pytest.raises(EditlabError, match=r"revert the later edits of this model first \(last in, first out\): 1"):
+        first.revert()
+    with pytest.raises(EditlabError, match="a later editlab.edit call changed this model"):
+        first.save_pretrained(tmp_path / "first")
+    # saving: a non-empty directory only with force, the directory the model came from never
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("precious\n")
+    with pytest.raises(EditlabError, match="directory exists and is not empty"):
+        second.save_pretrained(busy)
+    assert (busy / "notes.txt").exists()
+    with pytest.raises(EditlabError, match="is \\(or contains\\) the input"):
+        second.save_pretrained(tiny_dir / "bert", force=True)
+    second.save_pretrained(busy, force=True)
+    assert not (busy / "notes.txt").exists() and (busy / "config.json").is_file()
+    second.revert()
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in after_first.items())
+    first.revert()
+    assert model.state_dict().keys() == base_state.keys()
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in base_state.items())
+    first.revert()   # twice: nothing to do

@@ -203,6 +203,29 @@ def test_bad_patch_files_are_refused(tmp_path):
     base, fold = _fold(tmp_path)
     tensors = fold / "patches.safetensors"
     good = tensors.read_bytes()
+    # the documented ways of naming a patch: its directory, its patches.json, its patches.safetensors
+    shown = [editlab_cli("patch", "inspect", str(path)) for path in (fold, fold / "patches.json", tensors)]
+    assert all(proc.returncode == 0 for proc in shown), [proc.stderr for proc in shown]
+    assert len({proc.stdout.split("\n", 1)[1] for proc in shown}) == 1   # the same patch (line 1 names the argument)
+    # a path that does not exist is refused naming it as typed, not read as the patches.json beside it
+    one_line_error(editlab_cli("patch", "inspect", str(fold / "nothere.safetensors")),
+                   f"{fold / 'nothere.safetensors'}: file not found")
+    proc = editlab_cli("patch", "inspect", "nonexist.safetensors", cwd=tmp_path)
+    one_line_error(proc)
+    assert proc.stderr.strip() == "editlab: error: nonexist.safetensors: file not found"
+    # tensors saved under another name are not swapped for the patches.safetensors beside them
+    renamed = fold / "patchB.safetensors"
+    renamed.write_bytes(good)
+    for action in (("inspect", str(renamed)), ("apply", str(base), str(renamed), "--out", str(tmp_path / "out"))):
+        one_line_error(editlab_cli("patch", *action), f"{renamed}: ", "patches.safetensors")
+    assert not (tmp_path / "out").exists()
+    renamed.unlink()
+    # tensors without the patches.json that describes them
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / "patches.safetensors").write_bytes(good)
+    one_line_error(editlab_cli("patch", "inspect", str(lone / "patches.safetensors")),
+                   f"{lone / 'patches.json'}: patch metadata not found")
     # truncated tensors: the recorded sha256 no longer matches
     tensors.write_bytes(good[: len(good) // 2])
     proc = editlab_cli("patch", "apply", str(base), str(tensors), "--out", str(tmp_path / "out"))
@@ -233,6 +256,13 @@ def test_bad_patch_files_are_refused(tmp_path):
     assert not (tmp_path / "out").exists()
     # a patched directory whose weights were changed after apply cannot be "reverted" silently
     assert editlab_cli("patch", "apply", str(base), str(tensors), "--out", str(tmp_path / "patched")).returncode == 0
+    # predict on an empty inputs file (or blank lines only): refused as the readers refuse one, nothing written
+    for content in ("", "\n  \n\n"):
+        (tmp_path / "empty.jsonl").write_text(content)
+        proc = editlab_cli("patch", "predict", str(tmp_path / "patched"), str(tmp_path / "empty.jsonl"),
+                           "--out", str(tmp_path / "p"))
+        one_line_error(proc, f"{tmp_path / 'empty.jsonl'}: no records")
+        assert not (tmp_path / "p").exists()
     (tmp_path / "patched" / "base_model.safetensors").write_bytes((other / "model.safetensors").read_bytes())
     proc = editlab_cli("patch", "revert", str(tmp_path / "patched"), "--out", str(tmp_path / "reverted"))
     one_line_error(proc, "base_model.safetensors", "is not the base model")

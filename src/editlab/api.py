@@ -15,11 +15,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import jsonschema
 import torch
 import torch.nn.functional as F
 
+from editlab.config import dataclass_schema, param
 from editlab.data.records import Example
 from editlab.errors import EditlabError
 from editlab.progress import Progress
@@ -32,15 +34,18 @@ SEQ2SEQ = ("BartForConditionalGeneration", "MarianMTModel", "T5ForConditionalGen
 # T5's FFN is pre-LayerNorm: the T-Patcher/FT site computes the model's output from the FFN input alone, which
 # needs BART's post-LN layout (editlab.editors.site.BartLastFFN.check_head).
 SITE_MODELS = ("BertForSequenceClassification", "BartForConditionalGeneration", "MarianMTModel")
+# Attribute of an edited model: the tokens of the EditResults applied to it, oldest first (EditResult._token).
+EDIT_STACK = "_editlab_edit_stack"
 
 
 @dataclass(frozen=True)
 class ApiSettings:
     """Settings of the API glue (not of a method): tokenisation length, evaluation batch size, execution path."""
 
-    max_length: int = 64
-    eval_batch_size: int = 64
-    path: str = "cached"         # editlab.sme.paths: cached (fast, exact without dropout) | reference
+    max_length: int = param(64, "tokens per input (and seq2seq target); a longer request is refused", minimum=4)
+    eval_batch_size: int = param(64, minimum=1)
+    path: Literal["cached", "reference"] = param(
+        "cached", "editlab.sme.paths: cached (fast, exact without dropout) | reference")
 
 
 @dataclass
@@ -75,6 +80,9 @@ class EditResult:
     _undo: Callable[[], None] | None = None  # tpatcher: puts the unwidened FFN modules back
     _base: dict[str, torch.Tensor] = field(default_factory=dict)   # parameter name -> base value
     _reverted: bool = False
+    # This call's entry in the model's stack of editlab.edit calls (EDIT_STACK): each result undoes only its own
+    # change, so results revert last in, first out, and only the latest one describes the model as it is.
+    _token: object = field(default_factory=object)
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -91,8 +99,20 @@ class EditResult:
     def n_neurons(self) -> int:
         return 0 if self._site is None else self._site.bank.n_committed
 
+    def _later_edits(self) -> int:
+        """How many editlab.edit calls changed the model after this one and are still applied."""
+        stack = getattr(self.model, EDIT_STACK, [])
+        return len(stack) - 1 - stack.index(self._token) if self._token in stack else 0
+
     def revert(self) -> None:
-        """Give the model back its base weights (bit for bit) and remove the patch neurons."""
+        """Give the model back the weights it had before this call (bit for bit) and remove its patch neurons.
+        Results of several calls on one model revert last in, first out; reverting twice does nothing."""
+        if self._reverted:
+            return
+        later = self._later_edits()
+        if later:
+            raise EditlabError(f"revert the later edits of this model first (last in, first out): {later} "
+                               "editlab.edit call(s) changed it after this one")
         if self._undo is not None:
             self._undo()
             self._undo = None
@@ -100,14 +120,24 @@ class EditResult:
             params = dict(self.model.named_parameters())
             for name, value in self._base.items():
                 params[name].copy_(value)
+        stack = getattr(self.model, EDIT_STACK, [])
+        if self._token in stack:
+            stack.remove(self._token)
         self._reverted = True
 
-    def save_pretrained(self, directory: str | Path) -> Path:
-        """A plain Hugging Face checkpoint of the edited model (+ tokenizer), loadable without editlab."""
+    def save_pretrained(self, directory: str | Path, force: bool = False) -> Path:
+        """A plain Hugging Face checkpoint of the edited model (+ tokenizer), loadable without editlab.
+        `directory` must be new or empty (`force`: replaced whole), and never the directory the model was
+        loaded from or a folder holding it."""
         from editlab.export import save_edited
+        from editlab.io import check_out_dir
 
         if self._reverted:
             raise EditlabError("this edit result was reverted; there is no edited model to save")
+        if self._later_edits():
+            raise EditlabError("a later editlab.edit call changed this model; save that call's result")
+        source = Path(str(getattr(self.model.config, "_name_or_path", "") or ""))
+        check_out_dir(directory, force, [source] if str(source) and source.is_dir() else [])
         return save_edited(self, directory)
 
 
@@ -181,13 +211,38 @@ def normalise_requests(model: Any, requests: Sequence[Mapping[str, Any]], source
     return out
 
 
-def build_params(cls: type, hparams: Mapping[str, Any], method: str, defaults: Mapping[str, Any] | None = None) -> Any:
-    names = {f.name for f in dataclasses.fields(cls)}
+def build_params(cls: type, hparams: Mapping[str, Any], method: str, defaults: Mapping[str, Any] | None = None,
+                 fixed: Sequence[str] = ()) -> Any:
+    """`cls` from the caller's hyperparameters over `defaults`, each value checked against the field's type and
+    bounds (the config schema's, `editlab.config.dataclass_schema`). `fixed`: fields the API sets itself."""
+    names = {f.name for f in dataclasses.fields(cls)} - set(fixed)
     unknown = sorted(set(hparams) - names)
     if unknown:
-        raise EditlabError(f"unknown hyperparameter {unknown[0]!r} for method {method!r} "
-                           f"(known: {', '.join(sorted(names))})")
+        known = sorted(names | {f.name for f in dataclasses.fields(ApiSettings)})
+        why = f" ({unknown[0]} is set by the method name)" if unknown[0] in fixed else ""
+        raise EditlabError(f"unknown hyperparameter {unknown[0]!r} for method {method!r}{why} "
+                           f"(known: {', '.join(known)})")
+    check_values(cls, hparams, method)
     return cls(**{**(defaults or {}), **hparams})
+
+
+def check_values(cls: type, values: Mapping[str, Any], method: str) -> None:
+    """One line for the first value of `values` that its field of `cls` does not allow."""
+    properties = dataclass_schema(cls)["properties"]
+    for name, value in values.items():
+        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(properties[name]).iter_errors(value))
+        if error is not None:
+            raise EditlabError(f"hyperparameter {name!r} of method {method!r}: {error.message}")
+
+
+def _input_list(values: Any, what: str) -> list[str]:
+    """A list of non-empty input strings (a plain string is refused: iterating it would give its characters)."""
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+        raise EditlabError(f"{what}: expected a list of input strings, got {type(values).__name__}")
+    for i, value in enumerate(values):
+        if not isinstance(value, str) or not value.strip():
+            raise EditlabError(f"{what}: entry {i + 1} is not a non-empty string ({value!r})")
+    return list(values)
 
 
 # -- task glue: the classifier ops (the seq2seq ops are editlab.editors.task_ops.ZsreOps) -----------------
@@ -250,6 +305,7 @@ class ClassifierOps:
 def predict(model: Any, tokenizer: Any, texts: Sequence[str], max_length: int = 64, batch_size: int = 64) -> list:
     """Label ids (classifier) or greedy outputs (seq2seq) of `model` as it is now (edits included)."""
     kind = model_kind(model)
+    texts = _input_list(texts, "texts")
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
@@ -283,15 +339,21 @@ def edit(model: Any, tokenizer: Any, requests: Sequence[Mapping[str, Any]], meth
     `progress`: a bar (True), log lines (False), or by whether stderr is a terminal (None).
     """
     check_method(model, method)
+    if isinstance(requests, Mapping | str) or not isinstance(requests, Sequence):
+        raise EditlabError(f"requests: expected a list of requests, got {type(requests).__name__} "
+                           "(one request: wrap it in a list)")
     reqs = normalise_requests(model, requests)
     api_names = {f.name for f in dataclasses.fields(ApiSettings)}
-    settings = ApiSettings(**{k: v for k, v in hparams.items() if k in api_names})
-    if settings.path not in ("cached", "reference"):
-        raise EditlabError(f"path {settings.path!r} is not one of cached, reference")
+    api_values = {k: v for k, v in hparams.items() if k in api_names}
+    if api_values.get("path", "cached") not in ("cached", "reference"):
+        raise EditlabError(f"path {api_values['path']!r} is not one of cached, reference")
+    check_values(ApiSettings, api_values, method)
+    settings = ApiSettings(**api_values)
     method_hp = {k: v for k, v in hparams.items() if k not in api_names}
-    memory = [m for m in (memory or [])]
-    if any(not isinstance(m, str) for m in memory):
-        raise EditlabError("memory: every entry must be an input string")
+    memory = _input_list(memory if memory is not None else [], "memory")
+    if stats_corpus is not None:
+        stats_corpus = _input_list(stats_corpus, "stats_corpus")
+    check_request_tokens(tokenizer, reqs, model_kind(model), settings.max_length)
     was_grad = {n: p.requires_grad for n, p in model.named_parameters()}
     was_training = model.training
     model.eval()
@@ -305,7 +367,31 @@ def edit(model: Any, tokenizer: Any, requests: Sequence[Mapping[str, Any]], meth
         for name, prm in model.named_parameters():
             prm.requires_grad_(was_grad[name])
         model.train(was_training)
+    if not hasattr(model, EDIT_STACK):
+        setattr(model, EDIT_STACK, [])
+    getattr(model, EDIT_STACK).append(result._token)
     return result
+
+
+def check_request_tokens(tokenizer: Any, reqs: Sequence[Mapping[str, Any]], kind: str, max_length: int) -> None:
+    """Refuse what would make an edit's record untrue: an input or rephrase longer than `max_length` tokens
+    (edited truncated, while the full text keeps its old answer), a seq2seq target longer than that, or one
+    with words the tokenizer does not know (the model would learn `<unk>` and generate nothing for them)."""
+    unk = getattr(tokenizer, "unk_token_id", None)
+    for i, req in enumerate(reqs):
+        where = f"requests: request {i + 1}"
+        for text in (req["input"], *req["rephrases"]):
+            n = len(tokenizer(text)["input_ids"])
+            if n > max_length:
+                raise EditlabError(f"{where}: {text[:40]!r} is {n} tokens, more than max_length={max_length} "
+                                   "(pass a larger max_length)")
+        if kind == "seq2seq":
+            ids = tokenizer(text_target=str(req["target"]))["input_ids"]
+            if len(ids) > max_length:
+                raise EditlabError(f"{where}: the target is {len(ids)} tokens, more than max_length={max_length}")
+            if unk is not None and unk in ids:
+                raise EditlabError(f"{where}: target {req['target']!r} has words the tokenizer does not know (they "
+                                   "encode to its unknown token, which the edited model would then generate)")
 
 
 def _record(index: int, req: Mapping[str, Any], edited: bool, success: bool, reph: float | None, steps: int,
@@ -414,7 +500,7 @@ def _edit_rank_one(model: Any, tokenizer: Any, reqs: list[dict[str, Any]], metho
     # Otherwise the v* search and the contexts take the mini NMT profile's values (config.yaml nmt.rome).
     defaults = {"side": "decoder", "layer": 0, "mom2_ridge": 0.1, "v_num_grad_steps": 40, "n_context_variants": 5,
                 "max_prefix_words": 1}
-    hp = build_params(RomeHyperParams, hparams, method, defaults)
+    hp = build_params(RomeHyperParams, hparams, method, defaults, fixed=("key_mode",))
     hp = dataclasses.replace(hp, key_mode=method)
     corpus = list(stats_corpus) if stats_corpus is not None else list(memory)
     if not corpus:

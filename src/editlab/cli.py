@@ -72,6 +72,7 @@ def _revert(args: argparse.Namespace) -> None:
 
 
 def _predict(args: argparse.Namespace) -> None:
+    from editlab.errors import DataFormatError
     from editlab.io import read_jsonl
     from editlab.patchfile import write_predictions
 
@@ -81,6 +82,9 @@ def _predict(args: argparse.Namespace) -> None:
         if not isinstance(row.get("id"), str) or not isinstance(row.get("input"), str):
             raise EditlabError(f"{args.inputs}:{line}: each row needs string fields 'id' and 'input'")
         rows.append(row)
+    if not rows:   # as every record reader refuses one (docs/bad_inputs.md), not 0 predictions and exit 0
+        raise DataFormatError(args.inputs, 'no records (the inputs file is empty; expected one {"id", "input"} '
+                                           "object per line)")
     write_predictions(args.model_dir, rows, args.out)
     print(f"wrote {len(rows)} predictions to {args.out}")
 

@@ -2,7 +2,8 @@
 
 Every input is checked before the model is edited; bad input is one line naming the problem, exit code 2,
 and nothing written. OUT_DIR is a plain Hugging Face checkpoint of the edited model plus
-`edit_records.jsonl` (one record per request) and `editlab_edit.json` (the summary).
+`edit_records.jsonl` (one record per request) and `editlab_edit.json` (the summary); it must be new or empty
+(or `--force`, which replaces it whole), and never the model directory or a folder holding an input.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from editlab.errors import EditlabError
+from editlab.io import check_out_dir, read_text
 
 USAGE_ERROR = 2
 
@@ -25,7 +27,8 @@ def add_parser(commands: Any) -> None:
     p.add_argument("model_dir", help="a BERT classifier, BART, Marian or T5 checkpoint directory")
     p.add_argument("requests", help='JSONL: {"input": ..., "target": ..., "rephrases": [...]} per line')
     p.add_argument("--method", required=True, help=f"one of {', '.join(METHODS)}")
-    p.add_argument("--out", required=True, help="directory for the edited checkpoint")
+    p.add_argument("--out", required=True, help="new (or empty) directory for the edited checkpoint")
+    p.add_argument("--force", action="store_true", help="replace --out even if it is not empty (its files are deleted)")
     p.add_argument("--memory", help="locality set: JSONL with an 'input' per line, or plain text lines")
     p.add_argument("--stats-corpus", help="rome / r-rome covariance corpus (same formats; default: the memory)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -49,11 +52,8 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
 
 
 def read_requests(path: str) -> list[dict[str, Any]]:
-    file = Path(path)
-    if not file.is_file():
-        raise EditlabError(f"{path}: requests file not found")
     rows = []
-    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(read_text(path, "requests file").splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -70,11 +70,8 @@ def read_requests(path: str) -> list[dict[str, Any]]:
 
 def read_inputs(path: str, what: str) -> list[str]:
     """One input per line: a JSON object with an 'input', or the plain text of the line."""
-    file = Path(path)
-    if not file.is_file():
-        raise EditlabError(f"{path}: {what} file not found")
     out = []
-    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(read_text(path, f"{what} file").splitlines(), 1):
         if not line.strip():
             continue
         if line.lstrip().startswith("{"):
@@ -82,7 +79,7 @@ def read_inputs(path: str, what: str) -> list[str]:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise EditlabError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row.get("input"), str):
+            if not isinstance(row, dict) or not isinstance(row.get("input"), str):
                 raise EditlabError(f"{path}:{number}: the object has no string field 'input'")
             out.append(row["input"])
         else:
@@ -149,6 +146,9 @@ def run_edit(args: argparse.Namespace) -> None:
     if args.method not in api.METHODS:
         raise EditlabError(f"unknown method {args.method!r} (expected one of {', '.join(api.METHODS)})")
     hparams = parse_sets(args.set)
+    # --out first: a refusal there must come before the minutes of editing, not after them
+    check_out_dir(args.out, args.force, [p for p in (args.model_dir, args.requests, args.memory, args.stats_corpus)
+                                         if p])
     raw = read_requests(args.requests)
     memory = read_inputs(args.memory, "memory") if args.memory else None
     corpus = read_inputs(args.stats_corpus, "statistics corpus") if args.stats_corpus else None
@@ -158,5 +158,5 @@ def run_edit(args: argparse.Namespace) -> None:
     result = api.edit(model, tokenizer, raw, args.method, memory=memory, stats_corpus=corpus, seed=args.seed,
                       **hparams)
     print_table(result)
-    out = result.save_pretrained(args.out)
+    out = result.save_pretrained(args.out, force=args.force)
     print(f"wrote {out} (a plain Hugging Face checkpoint) and {out / 'edit_records.jsonl'}")

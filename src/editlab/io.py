@@ -262,11 +262,17 @@ def atomic_dir(path: PathLike) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def check_out_dir(path: PathLike, force: bool) -> Path:
-    """A command's `--out` directory: new, or empty, or replaced only with `force` (never a file)."""
+def check_out_dir(path: PathLike, force: bool, inputs: Iterable[PathLike] = ()) -> Path:
+    """A command's `--out` directory: new, or empty, or replaced only with `force` (never a file), and never
+    one of `inputs` or a folder holding one, even with `force`: replacing it would delete what is being read."""
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise FileWriteError(out, "exists and is not a directory (--out names the directory to write)")
+    resolved = out.resolve()
+    for item in inputs:
+        src = Path(item).resolve()
+        if resolved == src or resolved in src.parents:
+            raise FileWriteError(out, f"--out is (or contains) the input {item}; choose another directory")
     if out.is_dir() and any(out.iterdir()) and not force:
         raise FileWriteError(out, "directory exists and is not empty; choose a new --out, or pass --force to "
                                   "replace it (its files are deleted)")

@@ -128,14 +128,26 @@ def predict(task: str, model: Any, tokenizer: Any, texts: Sequence[str], max_len
 
 
 # -- reading and checking -------------------------------------------------------------------------------
-def _meta_path(patch: str | Path) -> Path:
-    """patches.json for any of: the .safetensors, the .json, or the directory holding both."""
+def _patch_paths(patch: str | Path) -> tuple[Path, Path]:
+    """(metadata, tensors) of a patch named by the directory holding both, its patches.json (or a metadata
+    file under another name) or its patches.safetensors. The path given must exist, and a tensors path must
+    be the file the metadata describes: reading the patches.safetensors beside another .safetensors would
+    silently use tensors the user did not name."""
     p = Path(patch)
     if p.is_dir():
         if not (p / META_FILE).is_file():
             raise DataFormatError(p, f"is a directory without {META_FILE} (give the patch file or its directory)")
-        return p / META_FILE
-    return p.with_name(META_FILE) if p.name == TENSOR_FILE or p.suffix == ".safetensors" else p
+        return p / META_FILE, p / TENSOR_FILE
+    if not p.exists():
+        raise DataFormatError(p, "file not found")
+    if p.suffix != ".safetensors":
+        return p, p.with_name(TENSOR_FILE)
+    if p.name != TENSOR_FILE:
+        raise DataFormatError(p, f"patch tensors must be the {TENSOR_FILE} beside {META_FILE} (give that file, "
+                                 f"the {META_FILE} or their directory)")
+    if not p.with_name(META_FILE).is_file():
+        raise DataFormatError(p.with_name(META_FILE), f"patch metadata not found (it must sit next to {TENSOR_FILE})")
+    return p.with_name(META_FILE), p
 
 
 # patches.json fields the loaders use, and their JSON types
@@ -186,9 +198,8 @@ class PatchFile:
 
 
 def read_patch(patch: str | Path) -> PatchFile:
-    """Read and check a patch (the .safetensors or its patches.json, which sit side by side)."""
-    meta_path = _meta_path(patch)
-    tensor_path = meta_path.with_name(TENSOR_FILE)
+    """Read and check a patch (its directory, patches.safetensors or patches.json, which sit side by side)."""
+    meta_path, tensor_path = _patch_paths(patch)
     meta = read_json(meta_path)
     if not isinstance(meta, dict) or meta.get("format") not in (FORMAT, RANK_ONE_FORMAT):
         raise DataFormatError(meta_path, f"not an editlab patch file (format is not {FORMAT!r} "
@@ -249,18 +260,6 @@ APPLIED_FORMAT = "editlab-applied-patch/1"
 PROBE_SHAPE = (4, 16)
 
 
-def _check_out(out_dir: str | Path, force: bool, *inputs: Path) -> Path:
-    """`--out` must be new or empty (or `force`), and never an input or a folder holding one: replacing it
-    would delete what is being read."""
-    out = check_out_dir(out_dir, force)
-    resolved = out.resolve()
-    for item in inputs:
-        src = item.resolve()
-        if resolved == src or resolved in src.parents:
-            raise EditlabError(f"{out}: --out is (or contains) the input {item}; choose another directory")
-    return out
-
-
 def _base_files(base: Path) -> list[Path]:
     """The files of a base model directory that an applied one keeps (not hidden files, not folders)."""
     own = [name for name in (BASE_WEIGHTS_FILE, BASE_CONFIG_FILE, APPLIED_FILE) if (base / name).exists()]
@@ -315,7 +314,7 @@ def apply_patch(base_dir: str | Path, patch: str | Path, out_dir: str | Path, fo
     if not base.is_dir():
         raise DataFormatError(base, "base model directory not found" if not base.exists() else "not a directory")
     pf = read_patch(patch)
-    _check_out(out_dir, force, base, pf.meta_path.parent)
+    check_out_dir(out_dir, force, [base, pf.meta_path.parent])
     identity = base_identity(base)
     expected = pf.meta["base_model"]["weights_sha256"]
     if identity["weights_sha256"] != expected:
@@ -420,7 +419,7 @@ def revert_patched_dir(patched_dir: str | Path, out_dir: str | Path, force: bool
     is refused unless `force`."""
     src = Path(patched_dir)
     pf, files = _read_applied(src)
-    _check_out(out_dir, force, src)
+    check_out_dir(out_dir, force, [src])
     expected = pf.meta["base_model"]["weights_sha256"]
     with atomic_dir(out_dir) as tmp:
         for name, entry in files.items():
