@@ -43,6 +43,8 @@ def test_no_tracked_file_points_outside_the_repository():
     offenders = []
     for name in tracked.splitlines():
         path = REPO / name
+        if name == "tests/test_docs.py":   # this file: its patterns name what they look for
+            continue
         if path.suffix not in {".py", ".md", ".yaml", ".yml", ".smk", ".sh", ".toml", ".cfg", ".txt"} and \
                 path.name not in {"Snakefile", "Makefile"}:
             continue
