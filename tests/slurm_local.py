@@ -1,7 +1,8 @@
 """Start and stop a throw-away single-node SLURM (munge + slurmctld + slurmd) on localhost, as root.
 
 How the tests use it: docs/scaling.md, section "Proven against a running SLURM" (Debian slurm-wlm 22.05).
-Everything lives in one temporary directory; clients find it through SLURM_CONF. Two fake GPUs are
+Everything lives in one temporary directory; clients find it through SLURM_CONF and a link at
+/etc/slurm/slurm.conf (the jobstep plugin strips SLURM_CONF before its inner srun). Two fake GPUs are
 declared in gres.conf, backed by existing character devices, so `--gpus=1` jobs schedule without a GPU
 and at most 2 run at once.
 """
