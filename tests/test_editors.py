@@ -250,3 +250,30 @@ def test_ftkl_on_the_whole_layer_keeps_the_base_outputs_closer():
     assert len(editor.history) == 1
     with torch.no_grad():
         assert editor._full_kl(examples[2:]).item() > 0
+
+
+def test_ft_summed_edit_loss_is_the_references_sum_over_the_copies_tokens():
+    """loss_reduction "sum" (scripts/ft.py:198-201): the label-smoothed token loss summed over every target
+    token of the 8 copies; one copy standing for the 8 (the shortcut) gives the same value; FEVER stays a mean."""
+    import torch.nn.functional as F
+
+    from editlab.editors.ft import edit_loss
+
+    site, ops, path, examples = _setup("zsre")
+    one = path.edit_inputs(examples[0], 1)
+    eight = path.edit_inputs(examples[0], 8)
+    with torch.no_grad():
+        logits1, _, enc1 = path.forward(one, training=False)
+        logits8 = logits1.expand(8, *logits1.shape[1:])
+        labels8 = enc1.labels.expand(8, -1)
+        reference = F.cross_entropy(logits8.reshape(-1, logits8.shape[-1]), labels8.reshape(-1), ignore_index=-100,
+                                    label_smoothing=ops.label_smoothing, reduction="sum")
+        assert int((enc1.labels != -100).sum()) >= 2
+        torch.testing.assert_close(edit_loss(ops, logits8, labels8, "sum"), reference)
+        torch.testing.assert_close(edit_loss(ops, logits1, enc1.labels, "sum", repeats=8), reference)
+        torch.testing.assert_close(edit_loss(ops, logits1, enc1.labels, "mean"), ops.loss(logits1, enc1.labels))
+    assert eight.copies.labels.shape[0] == 8
+    f_site, f_ops, f_path, f_examples = _setup("fever")
+    with torch.no_grad():
+        logits, _, enc = f_path.forward(f_path.edit_inputs(f_examples[0], 8), training=False)
+        assert edit_loss(f_ops, logits, enc.labels, "sum").item() == f_ops.loss(logits, enc.labels).item()

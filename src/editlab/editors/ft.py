@@ -20,6 +20,14 @@ from editlab.editors.base import EditOutcome, merged_section
 from editlab.errors import ConfigError
 
 TUNE = ("layer", "ffn")
+LOSS_REDUCTIONS = ("sum", "mean")
+LOSS_REDUCTION_HELP = (
+    "seq2seq (zsRE) edit loss: sum = the reference's label-smoothed NLL summed over every target token of the "
+    "copies, never divided (scripts/ft.py:198-201 with src/utils.py:134-136 reduce=True; T-Patcher's own loss "
+    "divides, src/models/seq2seq_modules.py:310-311), so FT+KL's KL term weighs ~copies x tokens less against it; "
+    "mean = editlab's earlier mean over the target tokens. FEVER's loss is a mean either way")
+MAX_STEPS_HELP = ("at most this many Adam steps per edit: the reference trains until edit_step > max_edit_step "
+                  "(2000), i.e. up to 2001 steps (scripts/ft.py:180)")
 
 
 @dataclass(frozen=True)
@@ -29,10 +37,11 @@ class FTParams:
     copies: int = param(8, "same train-mode edit batch as T-Patcher", minimum=1)
     lr: float = param(1e-5, exclusiveMinimum=0)
     weight_decay: float = param(0.0, minimum=0)
-    max_steps: int = param(2000, "the reference's max_edit_step", minimum=1)
+    max_steps: int = param(2001, MAX_STEPS_HELP, minimum=1)
     tune: Literal["layer", "ffn"] = param(
         "layer", "weights FT tunes: layer = every weight of the last layer but biases and norms (reference "
         "scripts/ft.py:114-124; needs sme.path reference); ffn = fc1/fc2 with biases (runs on the cached path)")
+    loss_reduction: Literal["sum", "mean"] = param("sum", LOSS_REDUCTION_HELP)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any], task: str) -> FTParams:
@@ -42,6 +51,9 @@ class FTParams:
 def check_tune(params: Any, where: str) -> Any:
     if params.tune not in TUNE:
         raise ConfigError(f"config key '{where}.tune': {params.tune!r} is not one of {', '.join(TUNE)}")
+    if params.loss_reduction not in LOSS_REDUCTIONS:
+        raise ConfigError(f"config key '{where}.loss_reduction': {params.loss_reduction!r} is not one of "
+                          f"{', '.join(LOSS_REDUCTIONS)}")
     return params
 
 
@@ -54,8 +66,10 @@ def check_tune_path(tune: str, path: Any, method: str) -> None:
 
 
 def fine_tune(path: Any, example: Example, copies: int, lr: float, weight_decay: float, max_steps: int,
-              extra_loss: Any = None, shortcut: bool = True, tune: str = "ffn") -> EditOutcome:
+              extra_loss: Any = None, shortcut: bool = True, tune: str = "ffn", loss_reduction: str = "mean"
+              ) -> EditOutcome:
     """Adam on the `tune` weights; check the edit (eval mode) before every step and stop once it is right.
+    `loss_reduction` (seq2seq): "sum" multiplies the mean token loss by the target tokens of all `copies`.
 
     `shortcut` (exact, used only when the model has no active dropout): the copies are then identical and
     a train-mode forward equals the eval-mode check, so one copy and one forward per step give the same
@@ -79,7 +93,7 @@ def fine_tune(path: Any, example: Example, copies: int, lr: float, weight_decay:
             if exact and bool(path.ops.row_correct(logits.detach(), enc.labels).all()):
                 break
             step += 1
-            loss = path.ops.loss(logits, enc.labels)
+            loss = edit_loss(path.ops, logits, enc.labels, loss_reduction, copies if exact else 1)
             if extra_loss is not None:
                 loss = loss + extra_loss()
             optimizer.zero_grad(set_to_none=True)
@@ -89,6 +103,15 @@ def fine_tune(path: Any, example: Example, copies: int, lr: float, weight_decay:
         for prm in params:
             prm.requires_grad_(False)
     return EditOutcome(0, step, {})
+
+
+def edit_loss(ops: Any, logits: torch.Tensor, labels: torch.Tensor, reduction: str, repeats: int = 1) -> torch.Tensor:
+    """The edit batch's task loss. "sum" (seq2seq labels [rows, T]): summed over every target token, each row
+    standing for `repeats` identical copies (the one-copy shortcut); FEVER's loss is a mean either way."""
+    loss = ops.loss(logits, labels)
+    if reduction == "sum" and labels.dim() == 2:
+        loss = loss * (labels != -100).sum() * repeats
+    return loss
 
 
 def ffn_weights(path: Any, tune: str = "ffn") -> list[torch.Tensor]:
@@ -121,7 +144,8 @@ class FT:
 
     def edit(self, example: Example, index: int) -> EditOutcome:
         p = self.params
-        return fine_tune(self.path, example, p.copies, p.lr, p.weight_decay, p.max_steps, tune=p.tune)
+        return fine_tune(self.path, example, p.copies, p.lr, p.weight_decay, p.max_steps, tune=p.tune,
+                         loss_reduction=p.loss_reduction)
 
 
 def build(section: Mapping[str, Any], task: str, seed: int) -> FT:

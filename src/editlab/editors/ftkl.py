@@ -26,7 +26,15 @@ import torch.nn.functional as F
 from editlab.config import from_section, param
 from editlab.data.records import Example
 from editlab.editors.base import EditOutcome, merged_section
-from editlab.editors.ft import check_tune, check_tune_path, ffn_weights, fine_tune, load_ffn_weights
+from editlab.editors.ft import (
+    LOSS_REDUCTION_HELP,
+    MAX_STEPS_HELP,
+    check_tune,
+    check_tune_path,
+    ffn_weights,
+    fine_tune,
+    load_ffn_weights,
+)
 from editlab.errors import ConfigError
 
 KL_FORMS = ("reference", "mean")
@@ -39,9 +47,9 @@ class FTKLParams:
     copies: int = param(8, minimum=1)
     lr: float = param(1e-5, exclusiveMinimum=0)
     weight_decay: float = param(0.0, minimum=0)
-    max_steps: int = param(2000, minimum=1)
+    max_steps: int = param(2001, MAX_STEPS_HELP, minimum=1)
     kl_coef: float = param(1.0, "reference alpha", minimum=0)
-    kl_memory_size: int = param(512, "reference loc_num (Transformer-Patcher src/utils.py:100): memory examples the KL "
+    kl_memory_size: int = param(512, "reference loc_num (Transformer-Patcher src/utils.py:101): memory examples the KL "
                                 "loop reaches", minimum=1)
     kl_history: int = param(100, "past edits sampled per step (src/utils.py:220)", minimum=0)
     kl_form: Literal["reference", "mean"] = param(
@@ -50,6 +58,7 @@ class FTKLParams:
     kl_batch_size: int = param(64, "memory batch size of the KL loop (reference batch_size, src/utils.py:24)",
                                minimum=1)
     tune: Literal["layer", "ffn"] = param("layer", "as sme.ft.tune: layer (reference, needs sme.path reference) | ffn")
+    loss_reduction: Literal["sum", "mean"] = param("sum", LOSS_REDUCTION_HELP)
     base_cache_mb: float = param(
         512.0, "tune ffn: f0 logits of the memory examples the KL batches draw, kept once computed (MiB; the base "
         "never changes, so this only saves time: each example's f0 is computed alone, the same values whether "
@@ -259,7 +268,7 @@ class FTKL:
     def edit(self, example: Example, index: int) -> EditOutcome:
         p = self.params
         outcome = fine_tune(self.path, example, p.copies, p.lr, p.weight_decay, p.max_steps, extra_loss=self._kl,
-                            tune=p.tune)
+                            tune=p.tune, loss_reduction=p.loss_reduction)
         if self.base_model is not None:
             self.history_examples.append(example)
             self.history.append((torch.zeros(0), torch.zeros(0)))   # the count; KL from full passes
