@@ -134,7 +134,8 @@ def test_paper_profile_is_its_own_file_and_no_mini_value():
 def test_overlay_files_and_overrides_apply_in_order(tmp_path):
     (tmp_path / "over.yaml").write_text("report: {dpi: 77}\nsme: {ft: {max_steps: 3}}\n")
     cfg = resolve_config([REPO / "config/ci.yaml", tmp_path / "over.yaml"], overrides={"sme": {"ft": {"lr": 0.5}}})
-    assert cfg["report"]["dpi"] == 77 and cfg["sme"]["ft"] == {"max_steps": 3, "lr": 0.5, "copies": 8, "weight_decay": 0.0, "tune": "ffn"}
+    assert cfg["report"]["dpi"] == 77 and cfg["sme"]["ft"] == {"max_steps": 3, "lr": 0.5, "copies": 8, "weight_decay": 0.0, "tune": "ffn",
+                                                                   "loss_reduction": "sum"}
     assert cfg["name"] == "ci" and cfg["splits"]["fever"]["n_folds"] == 2
 
 

@@ -33,8 +33,9 @@ def test_rank_one_page_table_agrees_with_the_committed_nmt_table():
     committed = _rows((REPO / "figures/mini/nmt_table.md").read_text(encoding="utf-8"), task, 11)
     # page: task, method, protocol, Eff, Gen, Spec, "BLEU before -> after (worst drift)", s/edit
     # committed: task, method, protocol, Eff, Gen, Spec, BLEU before, BLEU after, chrF before, chrF after, s/edit
-    want = {tuple(r[:3]): (*r[3:6], f"{r[6]} → {r[7]}", r[10]) for r in committed}
-    got = {tuple(r[:3]): (*r[3:6], r[6].split(" (")[0], r[7]) for r in page}
+    # (s/edit is a timing of one run: not compared)
+    want = {tuple(r[:3]): (*r[3:6], f"{r[6]} → {r[7]}") for r in committed}
+    got = {tuple(r[:3]): (*r[3:6], r[6].split(" (")[0]) for r in page}
     assert len(want) == 32 and got == want
 
 
