@@ -101,7 +101,7 @@ class EditResult:
 
     def _later_edits(self) -> int:
         """How many editlab.edit calls changed the model after this one and are still applied."""
-        stack = getattr(self.model, EDIT_STACK, [])
+        stack = edit_stack(self.model)
         return len(stack) - 1 - stack.index(self._token) if self._token in stack else 0
 
     def revert(self) -> None:
@@ -120,9 +120,8 @@ class EditResult:
             params = dict(self.model.named_parameters())
             for name, value in self._base.items():
                 params[name].copy_(value)
-        stack = getattr(self.model, EDIT_STACK, [])
-        if self._token in stack:
-            stack.remove(self._token)
+        if self._token in edit_stack(self.model):
+            edit_stack(self.model).remove(self._token)
         self._reverted = True
 
     def save_pretrained(self, directory: str | Path, force: bool = False) -> Path:
@@ -136,8 +135,8 @@ class EditResult:
             raise EditlabError("this edit result was reverted; there is no edited model to save")
         if self._later_edits():
             raise EditlabError("a later editlab.edit call changed this model; save that call's result")
-        source = Path(str(getattr(self.model.config, "_name_or_path", "") or ""))
-        check_out_dir(directory, force, [source] if str(source) and source.is_dir() else [])
+        source = getattr(self.model.config, "_name_or_path", "")   # where from_pretrained read the model
+        check_out_dir(directory, force, [source] if source and Path(source).is_dir() else [])
         return save_edited(self, directory)
 
 
@@ -339,21 +338,20 @@ def edit(model: Any, tokenizer: Any, requests: Sequence[Mapping[str, Any]], meth
     `progress`: a bar (True), log lines (False), or by whether stderr is a terminal (None).
     """
     check_method(model, method)
+    kind = model_kind(model)
     if isinstance(requests, Mapping | str) or not isinstance(requests, Sequence):
         raise EditlabError(f"requests: expected a list of requests, got {type(requests).__name__} "
                            "(one request: wrap it in a list)")
     reqs = normalise_requests(model, requests)
     api_names = {f.name for f in dataclasses.fields(ApiSettings)}
     api_values = {k: v for k, v in hparams.items() if k in api_names}
-    if api_values.get("path", "cached") not in ("cached", "reference"):
-        raise EditlabError(f"path {api_values['path']!r} is not one of cached, reference")
     check_values(ApiSettings, api_values, method)
     settings = ApiSettings(**api_values)
     method_hp = {k: v for k, v in hparams.items() if k not in api_names}
     memory = _input_list(memory if memory is not None else [], "memory")
     if stats_corpus is not None:
         stats_corpus = _input_list(stats_corpus, "stats_corpus")
-    check_request_tokens(tokenizer, reqs, model_kind(model), settings.max_length)
+    check_request_tokens(tokenizer, reqs, kind, settings.max_length)
     was_grad = {n: p.requires_grad for n, p in model.named_parameters()}
     was_training = model.training
     model.eval()
@@ -367,10 +365,15 @@ def edit(model: Any, tokenizer: Any, requests: Sequence[Mapping[str, Any]], meth
         for name, prm in model.named_parameters():
             prm.requires_grad_(was_grad[name])
         model.train(was_training)
+    edit_stack(model).append(result._token)
+    return result
+
+
+def edit_stack(model: Any) -> list[object]:
+    """The model's EDIT_STACK, created on first use."""
     if not hasattr(model, EDIT_STACK):
         setattr(model, EDIT_STACK, [])
-    getattr(model, EDIT_STACK).append(result._token)
-    return result
+    return getattr(model, EDIT_STACK)
 
 
 def check_request_tokens(tokenizer: Any, reqs: Sequence[Mapping[str, Any]], kind: str, max_length: int) -> None:

@@ -45,10 +45,11 @@ class FTParams:
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any], task: str) -> FTParams:
-        return check_tune(from_section(cls, merged_section(section, task), "sme.ft"), "sme.ft")
+        return check_choices(from_section(cls, merged_section(section, task), "sme.ft"), "sme.ft")
 
 
-def check_tune(params: Any, where: str) -> Any:
+def check_choices(params: Any, where: str) -> Any:
+    """The Literal fields of FTParams / FTKLParams built without the config schema (direct construction)."""
     if params.tune not in TUNE:
         raise ConfigError(f"config key '{where}.tune': {params.tune!r} is not one of {', '.join(TUNE)}")
     if params.loss_reduction not in LOSS_REDUCTIONS:

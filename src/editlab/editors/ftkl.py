@@ -29,7 +29,7 @@ from editlab.editors.base import EditOutcome, merged_section
 from editlab.editors.ft import (
     LOSS_REDUCTION_HELP,
     MAX_STEPS_HELP,
-    check_tune,
+    check_choices,
     check_tune_path,
     ffn_weights,
     fine_tune,
@@ -66,7 +66,7 @@ class FTKLParams:
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any], task: str) -> FTKLParams:
-        params = check_tune(from_section(cls, merged_section(section, task), "sme.ftkl"), "sme.ftkl")
+        params = check_choices(from_section(cls, merged_section(section, task), "sme.ftkl"), "sme.ftkl")
         if params.kl_form == "mean" and params.tune == "layer":
             raise ConfigError("config key 'sme.ftkl.kl_form': 'mean' works on cached FFN inputs and needs "
                               "sme.ftkl.tune: ffn")
