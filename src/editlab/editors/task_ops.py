@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from editlab.data.records import Example
 from editlab.tasks import fever, zsre
+
+if TYPE_CHECKING:   # type hints only: importing transformers' model code costs ~2.4 s (workflow start-up)
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
 @dataclass

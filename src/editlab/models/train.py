@@ -7,15 +7,17 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from editlab.config import from_section, param
 from editlab.data.records import Example
 from editlab.progress import Progress
 from editlab.tasks import fever, zsre
+
+if TYPE_CHECKING:   # type hints only: importing transformers' model code costs ~2.4 s (workflow start-up)
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
 
