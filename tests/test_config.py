@@ -377,3 +377,17 @@ def test_a_missing_required_key_is_named_as_the_schema_names_it():
         SplitConfig.from_config(cfg["splits"]["zsre"], "splits.zsre")
     assert str(schema_err.value) == str(code_err.value) == "invalid config: config key 'splits.zsre.n_folds': missing"
 
+
+
+def test_building_the_config_schema_does_not_load_transformers_model_code() -> None:
+    """Every Snakemake call validates the config against the hyperparameter dataclasses; importing their
+    modules must not pull in transformers' model code (about 2.4 s), which only jobs loading a model need."""
+    import re
+
+    specs = sorted({m for p in (REPO / "workflow" / "schemas").glob("*.yaml")
+                    for m in re.findall(r'x-dataclass: "([\w.]+):', p.read_text())})
+    assert len(specs) >= 10
+    code = (f"import importlib, sys\nfor m in {specs!r}:\n    importlib.import_module(m)\n"
+            "print('transformers.modeling_utils' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", specs
