@@ -6,8 +6,9 @@ The default run's wall time moves with the host: on the 2-core machines these nu
 same code took 10 min 45 s to 19 min from one hour to the next (docs/scaling.md). Two probes, one torch
 thread each, a fixed workload timed for about `--seconds` each:
 
-- `small_ops_us`: microseconds per step of a tiny autograd loop (a 256 -> 8 linear map, GELU, a loss,
-  backward, clipping, fused Adam), the per-call overhead that bounds a cached T-Patcher or FT step;
+- `small_ops_us`: microseconds per step of a T-Patcher-like autograd loop (8 neurons on 256-d queries: their
+  GELU on the edit rows, the top 100 of their pre-activations over a 4,000-row memory, backward, clipping,
+  fused Adam), the per-call overhead and memory reads that bound a cached T-Patcher step;
 - `matmul_gflops`: GFLOP/s of float32 1024 x 1024 matrix products, what bounds base-model training.
 
 Run it just before or after a timed run (not during one: it takes a core) and quote it with the time. The
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 
 import torch
 
@@ -48,7 +50,7 @@ def matmul_gflops(seconds: float) -> float:
     return 2 * 1024 ** 3 / _per_call(lambda: a @ b, seconds) / 1e9
 
 
-def _per_call(fn, seconds: float) -> float:
+def _per_call(fn: Callable[[], object], seconds: float) -> float:
     for _ in range(20):   # warm-up: allocator, kernels
         fn()
     n, start = 0, time.perf_counter()
